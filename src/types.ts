@@ -1,0 +1,139 @@
+/**
+ * Public types shared by the in-thread engine, the worker proxy, the benchmarks and the demo.
+ * Types only: no runtime code lives here.
+ */
+
+/** Where the model runs. `auto` tries WebGPU and falls back to WASM. */
+export type Backend = 'auto' | 'webgpu' | 'wasm';
+/** The backend actually in use after resolution. */
+export type ResolvedBackend = 'webgpu' | 'wasm';
+
+export type CompressionMode = 'attention' | 'mean';
+
+/** Passage-token compression: the inputs of `layers` (1-based) are merged in windows of `ratio`. */
+export interface CompressSpec {
+  layers: number[];
+  ratio: number;
+  /** Merge weights: the [CLS] attention of the previous layer (default) or a plain mean. */
+  mode?: CompressionMode;
+}
+
+/** One sub-architecture: the exit layer and optional compression. */
+export interface RerankConfig {
+  depth: number;
+  compress?: CompressSpec | null;
+}
+
+/** A row of the manifest's calibration table (docs/bundle-format.md). */
+export interface CalibratedConfig extends RerankConfig {
+  name: string;
+  flopsRatio: number;
+  dev?: { dataset: string; queries: number; candidates: number; ndcg10: number };
+}
+
+export interface LoadProgress {
+  /** File being fetched, e.g. `layer_03.onnx`. */
+  file: string;
+  loadedBytes: number;
+  totalBytes: number;
+  /** 0..1 over the whole bundle. */
+  fraction: number;
+  fromCache: boolean;
+}
+
+export interface RerankerOptions {
+  /** Bundle folder: a URL (browser, Node) or a local path (Node). Required. */
+  model?: string;
+  /** Default `auto`. */
+  backend?: Backend;
+  /** Rows per batch (after length bucketing). Default 16. */
+  batchSize?: number;
+  /** WASM threads; default: `navigator.hardwareConcurrency` capped at 4 (1 without cross-origin isolation). */
+  numThreads?: number;
+  /** Cache fetched bundle files with the Cache API (browser). Default true. */
+  cache?: boolean;
+  /** Called while the bundle loads. Not transferable to a worker by value: the proxy forwards it. */
+  onProgress?: (p: LoadProgress) => void;
+}
+
+export interface RankOptions {
+  /** Configuration to score with; defaults to the full model. Ignored when `budgetMs` is set. */
+  config?: RerankConfig | string;
+  /** Latency budget: the adaptive controller picks the configuration. */
+  budgetMs?: number;
+  /** Return only the best `topK` (all are scored). */
+  topK?: number;
+  signal?: AbortSignal;
+}
+
+export interface RankedPassage {
+  /** Index into the passages array given to `rank`. */
+  index: number;
+  score: number;
+  /** True when the passage was cut to the model's maximum passage length. */
+  truncated: boolean;
+}
+
+export interface ControllerDecision {
+  config: CalibratedConfig;
+  predictedMs: number;
+  budgetMs: number;
+  /** False when no configuration fits and the cheapest was used. */
+  fits: boolean;
+  warning?: string;
+}
+
+export interface RankResult {
+  results: RankedPassage[];
+  config: RerankConfig;
+  backend: ResolvedBackend;
+  timings: { tokenizeMs: number; modelMs: number; totalMs: number };
+  decision?: ControllerDecision;
+}
+
+/** Progressive re-ranking: score all at `stages[0].depth`, keep `keep` best, go deeper, ... */
+export interface ProgressiveStage {
+  depth: number;
+  /** How many of the best candidates continue to the next stage (ignored on the last). */
+  keep?: number;
+}
+
+export interface ProgressiveOptions {
+  stages: ProgressiveStage[];
+  compress?: CompressSpec | null;
+  signal?: AbortSignal;
+  /** Called after each stage with the ranking so far. */
+  onStage?: (stage: number, ranking: RankedPassage[]) => void;
+}
+
+export interface ProgressiveResult extends RankResult {
+  /** Rankings after each stage; the last equals `results`. */
+  stages: { depth: number; scored: number; results: RankedPassage[] }[];
+}
+
+export interface BackendInfo {
+  backend: ResolvedBackend;
+  /** Why this backend (e.g. "navigator.gpu missing: WebGPU unavailable, using WASM"). */
+  reason: string;
+}
+
+export interface ModelInfo {
+  name: string;
+  numLayers: number;
+  exits: number[];
+  ratios: number[];
+  configurations: CalibratedConfig[];
+  maxQueryTokens: number;
+  maxPassageTokens: number;
+}
+
+/**
+ * Implemented by the in-thread engine and by the worker proxy, so the demo and the benchmarks
+ * can swap them.
+ */
+export interface RerankerInterface {
+  rank(query: string, passages: string[], options?: RankOptions): Promise<RankResult>;
+  rankProgressive(query: string, passages: string[], options: ProgressiveOptions): Promise<ProgressiveResult>;
+  info(): Promise<ModelInfo & BackendInfo>;
+  dispose(): Promise<void>;
+}

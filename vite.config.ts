@@ -1,0 +1,18 @@
+import { defineConfig } from 'vite';
+
+// Multi-threaded WASM needs cross-origin isolation (SharedArrayBuffer): COOP/COEP on the
+// dev and preview servers. In production builds the modulepreload polyfill must stay off,
+// or onnxruntime-web's thread workers die.
+const isolation = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+export default defineConfig({
+  server: { headers: isolation, fs: { allow: ['..'] } },
+  preview: { headers: isolation },
+  build: { modulePreload: { polyfill: false }, target: 'es2022' },
+  worker: { format: 'es' },
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  test: { include: ['test/**/*.test.ts'], testTimeout: 120_000 },
+});
