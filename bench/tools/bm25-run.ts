@@ -1,0 +1,58 @@
+/**
+ * Writes the BM25 first stage's run for a BEIR folder as a TREC run file.
+ *   node --import tsx bench/tools/bm25-run.ts --dataset ../shared/datasets/adi [--split test]
+ *     [--query-split all|dev|test] [--top-k 100] [--out run.trec]
+ * Without --out the run goes to stdout. Used by trainer/tests/test_metrics_reference.py.
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { loadBeir } from '../../src/data/beir';
+import { Bm25Index } from '../../src/data/bm25';
+import { querySplitFilter, type QuerySplitSide } from '../../src/data/dev-split';
+import { formatTrecRun, type ScoredRun } from '../trec-run';
+
+const USAGE = 'usage: bm25-run.ts --dataset <BEIR dir> [--split test] [--query-split all|dev|test] [--top-k 100] [--out run.trec]';
+
+function fail(message: string): never {
+  process.stderr.write(`bm25-run: ${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        dataset: { type: 'string' },
+        split: { type: 'string', default: 'test' },
+        'query-split': { type: 'string', default: 'all' },
+        'top-k': { type: 'string', default: '100' },
+        out: { type: 'string' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err));
+  }
+  if (!values.dataset) fail('--dataset is required.');
+  const side = values['query-split'];
+  if (side !== 'all' && side !== 'dev' && side !== 'test') fail(`--query-split must be all, dev or test, got "${side}".`);
+  const topK = Number(values['top-k']);
+  if (!Number.isInteger(topK) || topK < 1) fail(`--top-k must be a positive integer, got "${values['top-k']}".`);
+
+  const ds = await loadBeir(values.dataset, { split: values.split, queryFilter: querySplitFilter(side as QuerySplitSide) });
+  const index = Bm25Index.build(ds.corpus);
+  const run: ScoredRun = new Map();
+  for (const q of ds.queries) {
+    const hits = index.search(q.text, topK);
+    if (hits.length > 0) run.set(q.id, hits.map((h) => [h.id, h.score] as const));
+  }
+  const text = formatTrecRun(run, 'bm25');
+  if (values.out) writeFileSync(values.out, text);
+  else process.stdout.write(text);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bm25-run: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
