@@ -4,6 +4,9 @@
  *   is every judged document with grade > 0, sorted by grade. 0 when nothing is relevant.
  * - RR@k (MRR@k averaged): 1 / rank of the first document with grade >= relevanceLevel in the top k.
  * - R@k: relevant (grade >= relevanceLevel) documents in the top k / all relevant ones.
+ * Metrics take a ranking; {@link rankByScore} orders scored documents as trec_eval does (ties by
+ * document id, descending). ir-measures computes RR@k with its msmarco provider, which breaks
+ * ties the other way, so its RR@10 differs from ours (and from trec_eval) only on tied scores.
  * Checked against ir-measures by trainer/tests/test_metrics_reference.py.
  */
 import type { Qrels } from '../src/data/beir';
@@ -129,8 +132,8 @@ export function evaluateQuery(ranking: Ranking, judged: Judgements, options: Met
 
 /**
  * Evaluates a run over the queries of `qrels`. Queries of the run that have no qrels are
- * ignored; qrels queries absent from the run count as 0 (ir-measures would skip them, which
- * inflates means when a system returns nothing).
+ * ignored; qrels queries absent from the run count as 0 (as ir-measures 0.4 does), so a system
+ * that returns nothing for a query is not flattered.
  */
 export function evaluateRun(run: ReadonlyMap<string, Ranking>, qrels: Qrels, options: MetricOptions = {}): Evaluation {
   const names = metricNames(options);

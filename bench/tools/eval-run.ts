@@ -2,8 +2,7 @@
  * Evaluates a TREC run file against BEIR qrels with bench/metrics.ts and prints JSON
  * `{ queries, mean: {...}, perQuery: { qid: {...} } }`.
  *   node --import tsx bench/tools/eval-run.ts --run run.trec --qrels <dir>/qrels/test.tsv
- *     [--ndcg-k 10] [--mrr-k 10] [--recall-k 10,100] [--only-run-queries]
- * --only-run-queries evaluates only queries present in the run (as ir-measures does).
+ *     [--ndcg-k 10] [--mrr-k 10] [--recall-k 10,100]
  * Used by trainer/tests/test_metrics_reference.py.
  */
 import { parseArgs } from 'node:util';
@@ -11,7 +10,7 @@ import { readQrels } from '../../src/data/beir';
 import { evaluateRun, rankByScore } from '../metrics';
 import { readTrecRun } from '../trec-run';
 
-const USAGE = 'usage: eval-run.ts --run <run.trec> --qrels <qrels.tsv> [--ndcg-k 10] [--mrr-k 10] [--recall-k 10,100] [--only-run-queries]';
+const USAGE = 'usage: eval-run.ts --run <run.trec> --qrels <qrels.tsv> [--ndcg-k 10] [--mrr-k 10] [--recall-k 10,100]';
 
 function fail(message: string): never {
   process.stderr.write(`eval-run: ${message}\n${USAGE}\n`);
@@ -34,7 +33,6 @@ async function main(): Promise<void> {
         'ndcg-k': { type: 'string', default: '10' },
         'mrr-k': { type: 'string', default: '10' },
         'recall-k': { type: 'string', default: '10,100' },
-        'only-run-queries': { type: 'boolean', default: false },
       },
       strict: true,
     }));
@@ -48,9 +46,8 @@ async function main(): Promise<void> {
     mrrK: positiveInt('mrr-k', values['mrr-k']),
     recallK: values['recall-k'].split(',').map((k) => positiveInt('recall-k', k.trim())),
   };
-  const [scored, allQrels] = await Promise.all([readTrecRun(values.run), readQrels(values.qrels)]);
+  const [scored, qrels] = await Promise.all([readTrecRun(values.run), readQrels(values.qrels)]);
   const run = new Map([...scored].map(([qid, docs]) => [qid, rankByScore(docs)] as const));
-  const qrels = values['only-run-queries'] ? new Map([...allQrels].filter(([qid]) => run.has(qid))) : allQrels;
   const result = evaluateRun(run, qrels, options);
   process.stdout.write(`${JSON.stringify({ queries: result.queries, mean: result.mean, perQuery: Object.fromEntries(result.perQuery) })}\n`);
 }

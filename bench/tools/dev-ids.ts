@@ -1,0 +1,50 @@
+/**
+ * Prints the scifact-style dev split as computed by src/data/dev-split.ts, for the Python check
+ * trainer/tests/test_dev_split_agrees.py.
+ *   node --import tsx bench/tools/dev-ids.ts --dataset <BEIR dir> [--split train]
+ *     prints the dev query ids of the split, one per line, in queries.jsonl order;
+ *   node --import tsx bench/tools/dev-ids.ts --hash
+ *     reads ids from stdin (one per line, UTF-8) and prints "<fnv1a32>\t<dev|test>" for each.
+ */
+import { parseArgs } from 'node:util';
+import { loadBeir } from '../../src/data/beir';
+import { fnv1a32, isDevQuery, querySplitFilter } from '../../src/data/dev-split';
+import { splitLines } from '../../src/data/lines';
+
+const USAGE = 'usage: dev-ids.ts --dataset <BEIR dir> [--split train] | dev-ids.ts --hash < ids.txt';
+
+function fail(message: string): never {
+  process.stderr.write(`dev-ids: ${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+async function* stdinText(): AsyncGenerator<string> {
+  process.stdin.setEncoding('utf8');
+  for await (const chunk of process.stdin) yield chunk as string;
+}
+
+async function main(): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: { dataset: { type: 'string' }, split: { type: 'string', default: 'train' }, hash: { type: 'boolean', default: false } },
+      strict: true,
+    }));
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err));
+  }
+  if (values.hash) {
+    const out: string[] = [];
+    for await (const { text } of splitLines(stdinText())) out.push(`${fnv1a32(text)}\t${isDevQuery(text) ? 'dev' : 'test'}`);
+    process.stdout.write(out.length > 0 ? `${out.join('\n')}\n` : '');
+    return;
+  }
+  if (!values.dataset) fail('give --dataset <BEIR dir> or --hash.');
+  const ds = await loadBeir(values.dataset, { split: values.split, queryFilter: querySplitFilter('dev') });
+  process.stdout.write(ds.queries.map((q) => `${q.id}\n`).join(''));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`dev-ids: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
