@@ -54,7 +54,28 @@ export interface RerankerOptions {
   cache?: boolean;
   /** Called while the bundle loads. Not transferable to a worker by value: the proxy forwards it. */
   onProgress?: (p: LoadProgress) => void;
+  /** Most padded tokens (rows x longest row) per batch; bounds memory per step. Default 8192. */
+  maxBatchTokens?: number;
+  /** Where onnxruntime-web finds its .wasm files (prefix URL); default: next to the ORT module. */
+  wasmPaths?: string;
+  /**
+   * Strategy that serves `RankOptions.budgetMs` (the adaptive controller plugs in here).
+   * Without it, `budgetMs` is rejected with an OptionsError.
+   */
+  chooseConfig?: ConfigChooser;
 }
+
+/** What a `budgetMs` strategy is told about one call. */
+export interface ConfigRequest {
+  budgetMs: number;
+  /** Row lengths in tokens (`qLen + pLen + 3`), one per passage, after truncation. */
+  lengths: number[];
+  configurations: CalibratedConfig[];
+  backend: ResolvedBackend;
+}
+
+/** Picks a configuration for a latency budget (the adaptive controller implements this). */
+export type ConfigChooser = (request: ConfigRequest) => ControllerDecision | Promise<ControllerDecision>;
 
 export interface RankOptions {
   /** Configuration to score with; defaults to the full model. Ignored when `budgetMs` is set. */
@@ -72,6 +93,12 @@ export interface RankedPassage {
   score: number;
   /** True when the passage was cut to the model's maximum passage length. */
   truncated: boolean;
+  /**
+   * Exit layer that produced `score`. Always the configuration's depth for `rank`; in
+   * `rankProgressive` passages dropped at an earlier stage keep that stage's depth (scores of
+   * different depths are not comparable: ordering is by stage reached, then score).
+   */
+  depth?: number;
 }
 
 export interface ControllerDecision {
@@ -89,6 +116,8 @@ export interface RankResult {
   backend: ResolvedBackend;
   timings: { tokenizeMs: number; modelMs: number; totalMs: number };
   decision?: ControllerDecision;
+  /** The query was cut to the model's maximum query length. */
+  queryTruncated?: boolean;
 }
 
 /** Progressive re-ranking: score all at `stages[0].depth`, keep `keep` best, go deeper, ... */
@@ -107,8 +136,13 @@ export interface ProgressiveOptions {
 }
 
 export interface ProgressiveResult extends RankResult {
-  /** Rankings after each stage; the last equals `results`. */
-  stages: { depth: number; scored: number; results: RankedPassage[] }[];
+  /**
+   * Rankings after each stage; the last equals `results`. `resumed` is true when the stage
+   * continued from the previous stage's hidden states, false when it ran its rows from the
+   * embeddings (the first stage, and a full-depth stage after shallower ones: see
+   * docs/runtime.md, "Progressive re-ranking").
+   */
+  stages: { depth: number; scored: number; resumed: boolean; results: RankedPassage[] }[];
 }
 
 export interface BackendInfo {

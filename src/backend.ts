@@ -1,0 +1,127 @@
+/**
+ * Backends, all in one place: choosing WebGPU or WASM (`auto` tries WebGPU, then WASM, and
+ * says why), configuring onnxruntime-web, creating sessions (GPU-resident outputs on WebGPU),
+ * and watching for a lost GPU device. Runs in browsers, workers and Node (WASM).
+ */
+import * as ort from 'onnxruntime-web';
+import { BackendError, BundleError, OptionsError } from './errors';
+import type { Backend, BackendInfo, ResolvedBackend } from './types';
+
+export const BACKENDS: readonly Backend[] = ['auto', 'webgpu', 'wasm'];
+
+export type Ort = typeof ort;
+export type OrtTensor = ort.Tensor;
+export type OrtSession = ort.InferenceSession;
+
+/** The part of `navigator` this module reads; injectable for tests. */
+export interface GpuProbe {
+  gpu?: { requestAdapter(): Promise<unknown | null> };
+}
+
+function defaultProbe(): GpuProbe {
+  return typeof navigator !== 'undefined' ? (navigator as unknown as GpuProbe) : {};
+}
+
+/** Validate `requested` and decide the backend. Never throws for `auto`. */
+export async function resolveBackend(requested: unknown, probe: GpuProbe = defaultProbe()): Promise<BackendInfo> {
+  if (requested !== undefined && !BACKENDS.includes(requested as Backend)) {
+    throw new OptionsError(`MatryoshkaReranker: option "backend" must be one of ${BACKENDS.map((b) => `"${b}"`).join(', ')}, got ${JSON.stringify(requested)}`);
+  }
+  const want = (requested ?? 'auto') as Backend;
+  if (want === 'wasm') return { backend: 'wasm', reason: 'WASM requested' };
+  let why: string;
+  if (!probe.gpu) {
+    why = 'navigator.gpu missing (browser without WebGPU, or Node)';
+  } else {
+    try {
+      const adapter = await probe.gpu.requestAdapter();
+      if (adapter) return { backend: 'webgpu', reason: want === 'webgpu' ? 'WebGPU requested' : 'WebGPU adapter available' };
+      why = 'navigator.gpu.requestAdapter() returned null (no usable GPU or blocklisted driver)';
+    } catch (e) {
+      why = `navigator.gpu.requestAdapter() failed: ${(e as Error).message}`;
+    }
+  }
+  if (want === 'webgpu') {
+    throw new BackendError(`MatryoshkaReranker: backend "webgpu" is not available: ${why}; use backend "auto" or "wasm"`);
+  }
+  return { backend: 'wasm', reason: `${why}: WebGPU unavailable, using WASM` };
+}
+
+/** Default WASM threads: hardwareConcurrency capped at 4, 1 without cross-origin isolation. */
+export function defaultThreads(): number {
+  const isolated = typeof crossOriginIsolated !== 'undefined' ? crossOriginIsolated : typeof process !== 'undefined';
+  const cores = typeof navigator !== 'undefined' && navigator.hardwareConcurrency ? navigator.hardwareConcurrency : 1;
+  return isolated ? Math.max(1, Math.min(4, cores)) : 1;
+}
+
+/**
+ * Configure onnxruntime-web's WASM backend. `ort.env` is process-wide in onnxruntime; it is
+ * set once here, before the first session, and never changed afterwards.
+ */
+export function configureOrt(numThreads: number, wasmPaths?: string): Ort {
+  if (!Number.isInteger(numThreads) || numThreads < 1) {
+    throw new OptionsError(`MatryoshkaReranker: option "numThreads" must be a positive integer, got ${JSON.stringify(numThreads)}`);
+  }
+  ort.env.wasm.numThreads = numThreads;
+  if (wasmPaths) ort.env.wasm.wasmPaths = wasmPaths;
+  ort.env.logLevel = 'error';
+  return ort;
+}
+
+/**
+ * Create one session. On WebGPU, outputs named in `gpuOutputs` stay on the GPU
+ * (`gpu-buffer`) so hidden states never round-trip through the CPU; the rest come back to
+ * the CPU. A file that onnxruntime cannot parse is reported as a BundleError naming it.
+ */
+export async function createSession(bytes: Uint8Array, file: string, backend: ResolvedBackend, gpuOutputs: readonly string[] = []): Promise<OrtSession> {
+  const options: ort.InferenceSession.SessionOptions = {
+    executionProviders: [backend],
+    graphOptimizationLevel: 'all',
+  };
+  if (backend === 'webgpu' && gpuOutputs.length) {
+    options.preferredOutputLocation = Object.fromEntries(gpuOutputs.map((n) => [n, 'gpu-buffer' as const]));
+  }
+  try {
+    return await ort.InferenceSession.create(bytes, options);
+  } catch (e) {
+    const msg = (e as Error).message ?? String(e);
+    if (backend === 'webgpu' && !/protobuf|parse|invalid model|load model/i.test(msg)) {
+      throw new BackendError(`MatryoshkaReranker: WebGPU could not create a session for ${file} (${msg}); use backend "wasm"`, { cause: e });
+    }
+    throw new BundleError(`MatryoshkaReranker: bundle file ${file} is not a valid ONNX graph for onnxruntime-web (${msg}); re-export the bundle with the trainer`, { cause: e });
+  }
+}
+
+/** Check a session's input/output names against the bundle contract. */
+export function checkSessionIo(session: OrtSession, file: string, inputs: readonly string[], outputs: readonly string[]): void {
+  const missIn = inputs.filter((n) => !session.inputNames.includes(n));
+  const missOut = outputs.filter((n) => !session.outputNames.includes(n));
+  if (missIn.length || missOut.length) {
+    throw new BundleError(
+      `MatryoshkaReranker: ${file} does not match docs/bundle-format.md: ` +
+      (missIn.length ? `missing inputs ${missIn.join(', ')} (has ${session.inputNames.join(', ')}); ` : '') +
+      (missOut.length ? `missing outputs ${missOut.join(', ')} (has ${session.outputNames.join(', ')}); ` : '') +
+      're-export the bundle with the trainer');
+  }
+}
+
+/**
+ * Call `onLost` once if the WebGPU device used by onnxruntime is lost. Returns after
+ * registering; a no-op on WASM.
+ */
+export async function watchDeviceLost(backend: ResolvedBackend, onLost: (reason: string) => void): Promise<void> {
+  if (backend !== 'webgpu') return;
+  try {
+    const device = (await ort.env.webgpu.device) as { lost?: Promise<{ reason?: string; message?: string }> } | undefined;
+    device?.lost?.then((info) => onLost(`${info.reason ?? 'unknown'}: ${info.message ?? ''}`)).catch(() => {});
+  } catch {
+    /* device not created (no webgpu session yet): nothing to watch */
+  }
+}
+
+/** Create a CPU tensor. */
+export function tensor(type: 'float32', data: Float32Array, dims: readonly number[]): OrtTensor;
+export function tensor(type: 'int64', data: BigInt64Array, dims: readonly number[]): OrtTensor;
+export function tensor(type: 'float32' | 'int64', data: Float32Array | BigInt64Array, dims: readonly number[]): OrtTensor {
+  return new ort.Tensor(type, data, dims);
+}

@@ -1,0 +1,208 @@
+/**
+ * The in-thread engine: loads a bundle, creates one onnxruntime session per graph on the
+ * chosen backend, and serves `rank` / `rankProgressive` one call at a time (calls queue).
+ * The worker runs exactly this class; `createReranker` returns it directly.
+ */
+import { AdapterStore } from './adapters';
+import { checkSessionIo, configureOrt, createSession, type OrtSession, resolveBackend, watchDeviceLost } from './backend';
+import { type LoadedBundle, loadBundle } from './bundle';
+import { configName, resolveConfig, toRerankConfig, type ResolvedConfig } from './config';
+import { AbortError, asMatryoshkaError, DeviceLostError, DisposedError, OptionsError, throwIfAborted } from './errors';
+import { Forward, type Sessions } from './forward';
+import { ADAPTER_TARGETS, type Manifest } from './manifest';
+import { checkRankOptions, type ResolvedOptions, resolveOptions } from './options';
+import { planStages, runProgressive } from './progressive';
+import { scoreRows } from './scoring';
+import { RowTokenizer, type TokenizedRow } from './tokenize';
+import type {
+  BackendInfo, ControllerDecision, ModelInfo, ProgressiveOptions, ProgressiveResult, RankedPassage, RankOptions,
+  RankResult, RerankerInterface, RerankerOptions,
+} from './types';
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+export class Engine implements RerankerInterface {
+  private queue: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+  private lost: string | null = null;
+
+  private constructor(
+    private readonly options: ResolvedOptions,
+    private readonly manifest: Manifest,
+    private readonly backendInfo: BackendInfo,
+    private readonly sessions: Sessions,
+    private readonly tokenizer: RowTokenizer,
+    private readonly forward: Forward,
+  ) {}
+
+  /** Load the bundle and create sessions. Rejects with a named error (see src/errors.ts). */
+  static async create(options: RerankerOptions): Promise<Engine> {
+    const opts = resolveOptions(options);
+    const backendInfo = await resolveBackend(opts.backend);
+    configureOrt(opts.numThreads, opts.wasmPaths);
+    const bundle = await loadBundle(opts.model, { cache: opts.cache, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+    const sessions = await createSessions(bundle, backendInfo.backend);
+    const adapters = new AdapterStore(bundle.adapters, bundle.manifest);
+    const tokenizer = new RowTokenizer(bundle.tokenizerJson, bundle.tokenizerConfig, bundle.manifest);
+    const engine = new Engine(opts, bundle.manifest, backendInfo, sessions, tokenizer, new Forward(sessions, bundle.manifest, adapters));
+    await watchDeviceLost(backendInfo.backend, (reason) => { engine.lost = reason; });
+    return engine;
+  }
+
+  /** Validate a configuration against the bundle (throws ConfigError listing valid values). */
+  resolve(config: RankOptions['config']): ResolvedConfig {
+    return resolveConfig(config, this.manifest);
+  }
+
+  rank(query: string, passages: string[], options?: RankOptions): Promise<RankResult> {
+    return this.enqueue(options?.signal, () => this.doRank(query, passages, checkRankOptions(options)));
+  }
+
+  rankProgressive(query: string, passages: string[], options: ProgressiveOptions): Promise<ProgressiveResult> {
+    return this.enqueue(options?.signal, () => this.doProgressive(query, passages, options));
+  }
+
+  async info(): Promise<ModelInfo & BackendInfo> {
+    this.checkUsable();
+    const m = this.manifest;
+    return {
+      name: m.name,
+      numLayers: m.architecture.numLayers,
+      exits: [...m.exits],
+      ratios: [...m.compression.ratios],
+      configurations: m.configurations.map((c) => ({ ...c })),
+      maxQueryTokens: m.input.maxQueryTokens,
+      maxPassageTokens: m.input.maxPassageTokens,
+      ...this.backendInfo,
+    };
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.queue.catch(() => {});
+    const all: OrtSession[] = [this.sessions.embeddings, ...this.sessions.layers, this.sessions.compress];
+    await Promise.all(all.map((s) => s.release().catch(() => {})));
+  }
+
+  /** Run calls one at a time; a call aborted while waiting never starts. */
+  private enqueue<T>(signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      this.checkUsable();
+      throwIfAborted(signal);
+      try {
+        return await fn();
+      } catch (e) {
+        if (this.lost) throw this.lostError();
+        throw asMatryoshkaError(e, 'inference failed');
+      }
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => {});
+    if (!signal) return result;
+    // Reject right away on abort even if the call is still queued or inside a long step.
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(new AbortError());
+      if (signal.aborted) onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      result.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  }
+
+  private checkUsable(): void {
+    if (this.disposed) throw new DisposedError('MatryoshkaReranker: this reranker was disposed; create a new one with createReranker()');
+    if (this.lost) throw this.lostError();
+  }
+
+  private lostError(): DeviceLostError {
+    return new DeviceLostError(`MatryoshkaReranker: the WebGPU device was lost (${this.lost}); create a new reranker (the worker reranker re-spawns by itself) or use backend "wasm"`);
+  }
+
+  private tokenize(query: string, passages: string[]): { rows: TokenizedRow[]; queryTruncated: boolean; ms: number } {
+    const t0 = now();
+    const out = this.tokenizer.rows(query, passages);
+    return { ...out, ms: now() - t0 };
+  }
+
+  private async chooseConfig(options: RankOptions, rows: TokenizedRow[]): Promise<{ cfg: ResolvedConfig; decision?: ControllerDecision }> {
+    if (options.budgetMs === undefined) return { cfg: this.resolve(options.config) };
+    const chooser = this.options.chooseConfig;
+    if (!chooser) {
+      throw new OptionsError('MatryoshkaReranker: option "budgetMs" needs a controller: pass createReranker({ chooseConfig }) or use option "config" instead');
+    }
+    const decision = await chooser({
+      budgetMs: options.budgetMs,
+      lengths: rows.map((r) => r.ids.length),
+      configurations: this.manifest.configurations.map((c) => ({ ...c })),
+      backend: this.backendInfo.backend,
+    });
+    return { cfg: this.resolve(decision.config), decision };
+  }
+
+  private async doRank(query: string, passages: string[], options: RankOptions): Promise<RankResult> {
+    const t0 = now();
+    const tok = this.tokenize(query, passages);
+    const { cfg, decision } = await this.chooseConfig(options, tok.rows);
+    const t1 = now();
+    const ctx = { forward: this.forward, limits: this.options, ...(options.signal ? { signal: options.signal } : {}) };
+    const scores = await scoreRows(ctx, tok.rows, tok.rows.map((_, i) => i), cfg);
+    const t2 = now();
+    let results: RankedPassage[] = tok.rows.map((r, index) => ({ index, score: scores[index]!, truncated: r.truncated, depth: cfg.depth }));
+    results.sort((a, b) => b.score - a.score || a.index - b.index);
+    if (options.topK !== undefined) results = results.slice(0, options.topK);
+    return {
+      results,
+      config: toRerankConfig(cfg),
+      backend: this.backendInfo.backend,
+      timings: { tokenizeMs: tok.ms, modelMs: t2 - t1, totalMs: now() - t0 },
+      ...(decision ? { decision } : {}),
+      queryTruncated: tok.queryTruncated,
+    };
+  }
+
+  private async doProgressive(query: string, passages: string[], options: ProgressiveOptions): Promise<ProgressiveResult> {
+    if (typeof options !== 'object' || options === null) {
+      throw new OptionsError('MatryoshkaReranker: rankProgressive needs options { stages: [{ depth, keep }, ...] }');
+    }
+    const t0 = now();
+    const plan = planStages(options.stages, options.compress, this.manifest);
+    const tok = this.tokenize(query, passages);
+    const t1 = now();
+    const ctx = { forward: this.forward, limits: this.options, ...(options.signal ? { signal: options.signal } : {}) };
+    const outcomes = await runProgressive(ctx, tok.rows, plan, (s, o) => options.onStage?.(s, o.ranking));
+    const t2 = now();
+    const last = plan[plan.length - 1]!;
+    return {
+      results: outcomes[outcomes.length - 1]?.ranking ?? [],
+      config: toRerankConfig(last.cfg),
+      backend: this.backendInfo.backend,
+      timings: { tokenizeMs: t1 - t0, modelMs: t2 - t1, totalMs: now() - t0 },
+      queryTruncated: tok.queryTruncated,
+      stages: outcomes.map((o) => ({ depth: o.depth, scored: o.scored, resumed: o.resumed, results: o.ranking })),
+    };
+  }
+
+  /** Name of a configuration in the trainer's scheme (for logs and the demo). */
+  configName(config: RankOptions['config']): string {
+    return configName(this.resolve(config));
+  }
+}
+
+/** One session per graph; checks each graph's inputs/outputs against the contract. */
+async function createSessions(bundle: LoadedBundle, backend: BackendInfo['backend']): Promise<Sessions> {
+  const m = bundle.manifest;
+  const g = m.graphs;
+  const embeddings = await createSession(bundle.graphs.embeddings, g.embeddings, backend, ['hidden']);
+  checkSessionIo(embeddings, g.embeddings, ['input_ids', 'token_type_ids', 'position_ids'], ['hidden']);
+  const lora = ADAPTER_TARGETS.flatMap((t) => [`lora_${t}_a`, `lora_${t}_b`]);
+  const layers: OrtSession[] = [];
+  for (let i = 0; i < g.layers.length; i++) {
+    const file = g.layers[i]!;
+    const s = await createSession(bundle.graphs.layers[i]!, file, backend, ['hidden_out', 'cls_attn']);
+    checkSessionIo(s, file, ['hidden', 'mask', ...lora], ['hidden_out', 'cls_attn', ...(m.exits.includes(i + 1) ? ['score'] : [])]);
+    layers.push(s);
+  }
+  const compress = await createSession(bundle.graphs.compress, g.compress, backend, ['hidden_out']);
+  checkSessionIo(compress, g.compress, ['hidden', 'weights', 'group', 'slots'], ['hidden_out']);
+  return { embeddings, layers, compress };
+}

@@ -1,0 +1,124 @@
+/**
+ * `manifest.json` of a bundle (docs/bundle-format.md, format version 1): its type and a
+ * validator that names the offending field.
+ */
+import { BundleError } from './errors';
+import type { CalibratedConfig, CompressionMode } from './types';
+
+export const ADAPTER_TARGETS = ['q', 'k', 'v', 'o', 'ffn_in', 'ffn_out'] as const;
+export type AdapterTarget = (typeof ADAPTER_TARGETS)[number];
+
+export interface Manifest {
+  format: 'matryoshka-reranker';
+  formatVersion: 1;
+  name: string;
+  base?: string;
+  architecture: {
+    type: string; hiddenSize: number; numLayers: number; numHeads: number;
+    intermediateSize: number; vocabSize: number; maxPositions: number;
+  };
+  input: {
+    maxQueryTokens: number; maxPassageTokens: number;
+    clsTokenId: number; sepTokenId: number; padTokenId: number;
+    tokenizer: string; tokenizerConfig: string;
+  };
+  exits: number[];
+  compression: { ratios: number[]; modes: CompressionMode[]; minLayer: number };
+  graphs: { embeddings: string; layers: string[]; compress: string };
+  adapters: {
+    file: string; dtype: string; rank: number;
+    targets: Record<AdapterTarget, [number, number]>;
+    names: string[];
+  };
+  configurations: CalibratedConfig[];
+  flopsReference?: { qLen: number; pLen: number };
+  golden?: string;
+  hf?: string;
+  training?: unknown;
+}
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Validate a parsed manifest; `file` names it in errors. Returns the typed manifest. */
+export function parseManifest(json: unknown, file = 'manifest.json'): Manifest {
+  const bad = (path: string, want: string): never => {
+    throw new BundleError(
+      `MatryoshkaReranker: ${file}: field "${path}" must be ${want} (docs/bundle-format.md); re-export the bundle with the trainer`);
+  };
+  if (!isObj(json)) return bad('<root>', 'an object');
+  const obj = (o: Obj, key: string, path: string): Obj => (isObj(o[key]) ? (o[key] as Obj) : bad(path, 'an object'));
+  const int = (o: Obj, key: string, path: string, min = 0): number => {
+    const v = o[key];
+    return typeof v === 'number' && Number.isInteger(v) && v >= min ? v : bad(path, `an integer >= ${min}`);
+  };
+  const str = (o: Obj, key: string, path: string): string =>
+    typeof o[key] === 'string' && (o[key] as string).length > 0 ? (o[key] as string) : bad(path, 'a non-empty string');
+  const ints = (o: Obj, key: string, path: string, min = 0): number[] => {
+    const v = o[key];
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'number' || !Number.isInteger(x) || x < min)) {
+      return bad(path, `an array of integers >= ${min}`);
+    }
+    return v as number[];
+  };
+  const strs = (o: Obj, key: string, path: string): string[] => {
+    const v = o[key];
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) return bad(path, 'an array of strings');
+    return v as string[];
+  };
+
+  if (json.format !== 'matryoshka-reranker') bad('format', '"matryoshka-reranker"');
+  if (json.formatVersion !== 1) {
+    throw new BundleError(`MatryoshkaReranker: ${file}: formatVersion ${String(json.formatVersion)} is not supported; this runtime reads version 1 (upgrade the runtime or re-export the bundle)`);
+  }
+  const arch = obj(json, 'architecture', 'architecture');
+  const numLayers = int(arch, 'numLayers', 'architecture.numLayers', 1);
+  int(arch, 'hiddenSize', 'architecture.hiddenSize', 1);
+  for (const k of ['numHeads', 'intermediateSize', 'vocabSize', 'maxPositions']) int(arch, k, `architecture.${k}`, 1);
+  const input = obj(json, 'input', 'input');
+  for (const k of ['maxQueryTokens', 'maxPassageTokens']) int(input, k, `input.${k}`, 1);
+  for (const k of ['clsTokenId', 'sepTokenId', 'padTokenId']) int(input, k, `input.${k}`);
+  str(input, 'tokenizer', 'input.tokenizer');
+  str(input, 'tokenizerConfig', 'input.tokenizerConfig');
+  const maxPos = arch.maxPositions as number;
+  if ((input.maxQueryTokens as number) + (input.maxPassageTokens as number) + 3 > maxPos) {
+    bad('input.maxQueryTokens + input.maxPassageTokens + 3', `<= architecture.maxPositions (${maxPos})`);
+  }
+  const exits = ints(json, 'exits', 'exits', 1);
+  if (exits.length === 0 || exits.some((e) => e > numLayers)) bad('exits', `a non-empty array of layers in [1, ${numLayers}]`);
+  if (!exits.includes(numLayers)) bad('exits', `an array that contains the last layer (${numLayers})`);
+  const comp = obj(json, 'compression', 'compression');
+  const ratios = ints(comp, 'ratios', 'compression.ratios', 1);
+  const modes = strs(comp, 'modes', 'compression.modes');
+  if (modes.some((m) => m !== 'attention' && m !== 'mean')) bad('compression.modes', 'a subset of ["attention", "mean"]');
+  int(comp, 'minLayer', 'compression.minLayer', 2);
+  const graphs = obj(json, 'graphs', 'graphs');
+  str(graphs, 'embeddings', 'graphs.embeddings');
+  str(graphs, 'compress', 'graphs.compress');
+  const layers = strs(graphs, 'layers', 'graphs.layers');
+  if (layers.length !== numLayers) bad('graphs.layers', `an array of ${numLayers} file names (architecture.numLayers)`);
+  const ad = obj(json, 'adapters', 'adapters');
+  str(ad, 'file', 'adapters.file');
+  int(ad, 'rank', 'adapters.rank', 1);
+  const names = strs(ad, 'names', 'adapters.names');
+  const targets = obj(ad, 'targets', 'adapters.targets');
+  for (const t of ADAPTER_TARGETS) {
+    const v = targets[t];
+    if (!Array.isArray(v) || v.length !== 2 || v.some((x) => typeof x !== 'number' || !Number.isInteger(x) || x < 1)) {
+      bad(`adapters.targets.${t}`, 'an [in, out] pair of positive integers');
+    }
+  }
+  for (const r of ratios) if (r > 1 && !names.includes(`h${r}`)) bad('adapters.names', `a list that contains "h${r}" (compression.ratios has ${r})`);
+  if (exits.some((e) => e < numLayers) && !names.includes('vertical')) bad('adapters.names', 'a list that contains "vertical" (there are exits below the last layer)');
+  const confs = json.configurations;
+  if (!Array.isArray(confs)) bad('configurations', 'an array');
+  (confs as unknown[]).forEach((c, i) => {
+    if (!isObj(c)) bad(`configurations[${i}]`, 'an object');
+    str(c as Obj, 'name', `configurations[${i}].name`);
+    int(c as Obj, 'depth', `configurations[${i}].depth`, 1);
+  });
+  return json as unknown as Manifest;
+}

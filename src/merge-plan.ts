@@ -1,0 +1,81 @@
+/**
+ * Compression plan: the `group` / `slots` inputs of compress.onnx, built on the CPU from each
+ * row's query and passage lengths (docs/bundle-format.md, "Compression").
+ */
+
+export interface MergePlan {
+  /** [B*T] output slot of every token (float), -1 for padding. */
+  group: Float32Array;
+  /** [Tout] = 0..Tout-1 as floats. */
+  slots: Float32Array;
+  /** Passage lengths after merging: ceil(pLen / ratio). */
+  pLens: Int32Array;
+  /** Batch length after merging: the longest new row. */
+  tOut: number;
+}
+
+/** Row length for the layout `[CLS] q [SEP] p [SEP]`. */
+export const rowLength = (qLen: number, pLen: number): number => qLen + pLen + 3;
+
+/**
+ * `T` is the current padded batch length; `qLens`/`pLens` are per row (tokens, no specials).
+ */
+export function mergePlan(qLens: ArrayLike<number>, pLens: ArrayLike<number>, T: number, ratio: number): MergePlan {
+  if (!Number.isInteger(ratio) || ratio < 1) throw new RangeError(`mergePlan: ratio must be a positive integer, got ${ratio}`);
+  const B = qLens.length;
+  const group = new Float32Array(B * T);
+  const newP = new Int32Array(B);
+  let tOut = 0;
+  for (let b = 0; b < B; b++) {
+    const q = qLens[b]!;
+    const p = pLens[b]!;
+    if (rowLength(q, p) > T) throw new RangeError(`mergePlan: row ${b} (length ${rowLength(q, p)}) does not fit T=${T}`);
+    const start = q + 2;
+    const np = Math.ceil(p / ratio);
+    newP[b] = np;
+    tOut = Math.max(tOut, rowLength(q, np));
+    const row = b * T;
+    for (let j = 0; j < T; j++) {
+      let g: number;
+      if (j < start) g = j;
+      else if (j < start + p) g = start + Math.floor((j - start) / ratio);
+      else if (j === start + p) g = start + np;
+      else g = -1;
+      group[row + j] = g;
+    }
+  }
+  const slots = new Float32Array(tOut);
+  for (let s = 0; s < tOut; s++) slots[s] = s;
+  return { group, slots, pLens: newP, tOut };
+}
+
+/** [B*T] attention mask: 1 below each row's length. */
+export function lengthsMask(lengths: ArrayLike<number>, T: number): Float32Array {
+  const mask = new Float32Array(lengths.length * T);
+  for (let b = 0; b < lengths.length; b++) mask.fill(1, b * T, b * T + Math.min(T, lengths[b]!));
+  return mask;
+}
+
+/**
+ * Reference implementation of compress.onnx on the CPU (used by tests to check the plan and
+ * by nothing else): hidden [B,T,H], weights [B,T] -> [B,Tout,H].
+ */
+export function compressReference(hidden: Float32Array, weights: Float32Array, plan: MergePlan, B: number, T: number, H: number): Float32Array {
+  const out = new Float32Array(B * plan.tOut * H);
+  const den = new Float64Array(B * plan.tOut);
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < T; j++) {
+      const g = plan.group[b * T + j]!;
+      if (g < 0) continue;
+      const w = weights[b * T + j]! + 1e-6;
+      den[b * plan.tOut + g] = den[b * plan.tOut + g]! + w;
+      const o = (b * plan.tOut + g) * H;
+      for (let h = 0; h < H; h++) out[o + h] = out[o + h]! + w * hidden[(b * T + j) * H + h]!;
+    }
+  }
+  for (let i = 0; i < B * plan.tOut; i++) {
+    const d = den[i]!;
+    for (let h = 0; h < H; h++) out[i * H + h] = d > 0 ? out[i * H + h]! / d : 0;
+  }
+  return out;
+}

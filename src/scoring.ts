@@ -1,0 +1,58 @@
+/**
+ * Scoring many rows with one configuration: length-bucketed batches, each run from the
+ * embeddings to the exit layer, scores written back by row index. Only one batch's hidden
+ * states exist at a time, so memory does not grow with the number of passages.
+ */
+import { type BatchLimits, lengthBuckets } from './batching';
+import type { ResolvedConfig } from './config';
+import { throwIfAborted } from './errors';
+import type { BatchState, Forward } from './forward';
+import type { TokenizedRow } from './tokenize';
+
+export interface RunContext {
+  forward: Forward;
+  limits: BatchLimits;
+  signal?: AbortSignal;
+}
+
+/**
+ * Advance a batch to layer `toDepth` (> state.layer) with configuration `cfg` and return the
+ * exit score of that layer. The state stays paused after `toDepth`; the caller releases it.
+ */
+export async function runToDepth(ctx: RunContext, state: BatchState, cfg: ResolvedConfig, toDepth: number): Promise<Float32Array> {
+  if (toDepth <= state.layer) throw new RangeError(`runToDepth: batch already at layer ${state.layer}, asked for ${toDepth}`);
+  let score: Float32Array | null = null;
+  while (state.layer < toDepth) {
+    throwIfAborted(ctx.signal);
+    score = await ctx.forward.step(state, cfg, state.layer + 1 === toDepth);
+  }
+  return score!;
+}
+
+/**
+ * Score `rows[indices[i]]` with `cfg`; returns scores aligned with `indices`. `onBatch` sees
+ * each paused batch (after the exit layer) before it is released, with the batch's positions
+ * in `indices` and its scores: progressive re-ranking keeps rows from there.
+ */
+export async function scoreRows(
+  ctx: RunContext,
+  rows: readonly TokenizedRow[],
+  indices: readonly number[],
+  cfg: ResolvedConfig,
+  onBatch?: (state: BatchState, members: number[], scores: Float32Array) => Promise<void>,
+): Promise<Float32Array> {
+  const out = new Float32Array(indices.length);
+  const lengths = indices.map((i) => rows[i]!.ids.length);
+  for (const batch of lengthBuckets(lengths, ctx.limits)) {
+    throwIfAborted(ctx.signal);
+    const state = await ctx.forward.embed(batch.map((k) => rows[indices[k]!]!));
+    try {
+      const scores = await runToDepth(ctx, state, cfg, cfg.depth);
+      batch.forEach((k, b) => { out[k] = scores[b]!; });
+      if (onBatch) await onBatch(state, batch, scores);
+    } finally {
+      ctx.forward.release(state);
+    }
+  }
+  return out;
+}
