@@ -16,7 +16,8 @@ Semantics here are the contract the TypeScript runtime mirrors (docs/bundle-form
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 import torch.nn as nn
@@ -188,9 +189,8 @@ def merge_groups(q_lens: torch.Tensor, p_lens: torch.Tensor, T: int, ratio: int)
     return group.float(), new_p, int(new_len.max())
 
 
-def compress(x, weights, group, t_out: int):
-    # x [B,T,H], weights [B,T], group [B,T] float (-1 = drop) -> [B,T',H]
-    slots = torch.arange(t_out, dtype=x.dtype)
+def compress(x, weights, group, slots):
+    # x [B,T,H], weights [B,T], group [B,T] float (-1 = drop), slots [T'] = 0..T'-1 -> [B,T',H]
     m = (group[:, :, None] == slots[None, None, :]).to(x.dtype) * (weights + WEIGHT_EPS)[:, :, None]  # [B,T,T']
     den = m.sum(1).clamp_min(1e-30)  # [B,T']
     return (m.transpose(1, 2) @ x) / den[:, :, None]
@@ -198,6 +198,15 @@ def compress(x, weights, group, t_out: int):
 
 def lengths_mask(lengths: torch.Tensor, T: int) -> torch.Tensor:
     return (torch.arange(T)[None, :] < lengths[:, None]).float()  # [B,T]
+
+
+class State(NamedTuple):
+    """Input of a layer: hidden [B,T,H], previous layer's cls_attn [B,T] (None before layer 1),
+    and each row's query/passage token counts [B]."""
+    x: torch.Tensor
+    cls_attn: torch.Tensor | None
+    q_lens: torch.Tensor
+    p_lens: torch.Tensor
 
 
 # ---- the model ---------------------------------------------------------------------------
@@ -226,29 +235,37 @@ class MatryoshkaReranker(nn.Module):
             out[t] = (torch.cat([a for a, _ in fs], 1), torch.cat([b for _, b in fs], 0))
         return out
 
-    def forward(self, input_ids, token_type_ids, q_lens, p_lens, arch: SubArch, exits=None):
+    def forward(self, input_ids, token_type_ids, q_lens, p_lens, arch: SubArch, exits=None,
+                use_adapters: bool = True, states: list | None = None):
         """Scores of `arch` at each requested exit (default: all exits <= depth).
 
         input_ids, token_type_ids [B,T] int64; q_lens, p_lens [B] int64 (tokens, no specials).
+        `states`, if a list, receives the input State of every layer run (for resuming).
         Returns {exit_layer: scores [B]}.
         """
-        L = self.cfg.layers
-        want = set(exits) if exits is not None else {e for e in self.cfg.exits if e <= arch.depth}
         B, T = input_ids.shape
         pos = torch.arange(T)[None, :].expand(B, T)
         x = self.embeddings(input_ids, token_type_ids, pos)
-        lengths = q_lens + p_lens + 3
-        mask = lengths_mask(lengths, T)
-        cls_attn = None
+        start = State(x, None, q_lens, p_lens)
+        return self.resume(start, 1, arch, exits, use_adapters, states)
+
+    def resume(self, st: "State", first: int, arch: SubArch, exits=None, use_adapters: bool = True,
+               states: list | None = None):
+        """Run layers first..arch.depth from `st`, the input of layer `first`."""
+        L = self.cfg.layers
+        want = set(exits) if exits is not None else {e for e in self.cfg.exits if e <= arch.depth}
+        x, cls_attn, q_lens, p_lens = st
         scores = {}
-        for l in range(1, arch.depth + 1):
+        for l in range(first, arch.depth + 1):
             if arch.compressed and l in arch.compress_layers:
-                w = cls_attn if arch.mode == "attention" else torch.ones_like(mask)
+                w = cls_attn if arch.mode == "attention" else torch.ones(x.shape[:2])
                 group, p_lens, t_out = merge_groups(q_lens, p_lens, x.shape[1], arch.ratio)
-                x = compress(x, w, group, t_out)
-                lengths = q_lens + p_lens + 3
-                mask = lengths_mask(lengths, t_out)
-            x, cls_attn = self.layers[l - 1](x, mask, self.lora_for(l, arch.adapters_at(l, L)))
+                x = compress(x, w, group, torch.arange(t_out, dtype=x.dtype))
+            if states is not None:
+                states.append(State(x, cls_attn, q_lens, p_lens))
+            mask = lengths_mask(q_lens + p_lens + 3, x.shape[1])
+            names = arch.adapters_at(l, L) if use_adapters else []
+            x, cls_attn = self.layers[l - 1](x, mask, self.lora_for(l, names))
             if l in want:
                 scores[l] = self.heads[str(l)](x)
         return scores
@@ -266,7 +283,14 @@ def relative_flops(arch: SubArch, cfg: ModelConfig, q_len: int, p_len: int) -> f
         p, total = p_len, 0.0
         for l in range(1, a.depth + 1):
             if a.compressed and l in a.compress_layers:
-                p = -(-p // a.ratio)
+                p_new = -(-p // a.ratio)
+                total += compress_flops(q_len + 3 + p, q_len + 3 + p_new, cfg)
+                p = p_new
             total += layer_flops(q_len + 3 + p, cfg)
         return total + cfg.hidden * cfg.hidden  # exit head
     return run(arch) / run(SubArch(cfg.layers))
+
+
+def compress_flops(t_in: float, t_out: float, cfg: ModelConfig) -> float:
+    """Multiply-adds of merging t_in tokens into t_out slots."""
+    return t_in * t_out * cfg.hidden

@@ -1,0 +1,1 @@
+"""Trainer toolkit for the Matryoshka re-ranker (see trainer/README.md)."""

