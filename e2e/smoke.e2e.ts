@@ -1,0 +1,13 @@
+import { strict as assert } from 'node:assert';
+import type { E2EContext } from './run.ts';
+
+/** The harness itself: cross-origin isolation (threaded WASM) and a WebGPU adapter (SwiftShader). */
+export const tests = {
+  async 'page is cross-origin isolated and has a WebGPU adapter'({ browser, baseUrl }: E2EContext) {
+    const page = await browser.newPage();
+    await page.goto(`${baseUrl}/e2e/pages/smoke.html`);
+    const r = await page.waitForFunction(() => (window as unknown as { smoke?: object }).smoke).then((h) => h.jsonValue());
+    assert.deepEqual(r, { isolated: true, webgpu: true });
+    await page.close();
+  },
+};
