@@ -19,6 +19,12 @@ import type {
   RankResult, RerankerInterface, RerankerOptions,
 } from './types';
 
+/** Notifications from the engine to its host (the worker forwards them to the main thread). */
+export interface EngineHooks {
+  /** The WebGPU device was lost: every later call fails until a new engine is created. */
+  onDeviceLost?: (error: DeviceLostError) => void;
+}
+
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 export class Engine implements RerankerInterface {
@@ -36,7 +42,7 @@ export class Engine implements RerankerInterface {
   ) {}
 
   /** Load the bundle and create sessions. Rejects with a named error (see src/errors.ts). */
-  static async create(options: RerankerOptions): Promise<Engine> {
+  static async create(options: RerankerOptions, hooks: EngineHooks = {}): Promise<Engine> {
     const opts = resolveOptions(options);
     const backendInfo = await resolveBackend(opts.backend);
     configureOrt(opts.numThreads, opts.wasmPaths);
@@ -45,7 +51,10 @@ export class Engine implements RerankerInterface {
     const adapters = new AdapterStore(bundle.adapters, bundle.manifest);
     const tokenizer = new RowTokenizer(bundle.tokenizerJson, bundle.tokenizerConfig, bundle.manifest);
     const engine = new Engine(opts, bundle.manifest, backendInfo, sessions, tokenizer, new Forward(sessions, bundle.manifest, adapters));
-    await watchDeviceLost(backendInfo.backend, (reason) => { engine.lost = reason; });
+    await watchDeviceLost(backendInfo.backend, (reason) => {
+      engine.lost = reason;
+      hooks.onDeviceLost?.(engine.lostError());
+    });
     return engine;
   }
 

@@ -1,0 +1,68 @@
+/**
+ * Model parity: for every golden case, the runtime's scores (WASM, Node) match PyTorch within
+ * the file's tolerance. A control run with zeroed adapters must fail the same check, so the
+ * test can tell a working adapter path from a silently ignored one.
+ */
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../src/engine';
+import { buildSafetensors, parseSafetensors } from '../src/safetensors';
+import { TINY, tinyGolden, type Golden } from './helpers';
+
+const golden: Golden = tinyGolden();
+
+async function maxDiff(engine: Engine, c: Golden['cases'][number]): Promise<number> {
+  const r = await engine.rank(c.query, c.passages, { config: c.config });
+  expect(r.results).toHaveLength(c.passages.length);
+  return Math.max(...r.results.map((x) => Math.abs(x.score - c.scores[x.index]!)));
+}
+
+describe('golden parity (WASM)', () => {
+  let engine: Engine;
+  beforeAll(async () => { engine = await Engine.create({ model: TINY, backend: 'wasm', numThreads: 1 }); });
+  afterAll(() => engine?.dispose());
+
+  it(`every case within tolerance ${golden.tolerance}`, async () => {
+    let worst = 0;
+    for (const c of golden.cases) {
+      const d = await maxDiff(engine, c);
+      expect(d, JSON.stringify(c.config)).toBeLessThan(golden.tolerance);
+      worst = Math.max(worst, d);
+    }
+    console.log(`parity: ${golden.cases.length} cases, max abs diff ${worst.toExponential(2)}`);
+  });
+
+  it('batch composition does not change scores (batchSize 1 vs default)', async () => {
+    const one = await Engine.create({ model: TINY, backend: 'wasm', numThreads: 1, batchSize: 1 });
+    try {
+      const c = golden.cases.find((x) => x.config.compress)!;
+      expect(await maxDiff(one, c)).toBeLessThan(golden.tolerance);
+    } finally {
+      await one.dispose();
+    }
+  });
+});
+
+describe('control: zeroed adapters must break parity', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'mrr-zero-'));
+    cpSync(TINY, dir, { recursive: true });
+    const t = parseSafetensors(new Uint8Array(readFileSync(join(TINY, 'adapters.safetensors'))), 'a');
+    const zeros = Object.fromEntries([...t].map(([k, v]) => [k, { shape: v.shape, data: new Float32Array(v.data.length) }]));
+    writeFileSync(join(dir, 'adapters.safetensors'), buildSafetensors(zeros));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a vertical-adapter case drifts beyond tolerance', async () => {
+    const engine = await Engine.create({ model: dir, backend: 'wasm', numThreads: 1 });
+    try {
+      const c = golden.cases.find((x) => x.config.depth < 4)!;
+      expect(await maxDiff(engine, c)).toBeGreaterThan(golden.tolerance);
+    } finally {
+      await engine.dispose();
+    }
+  });
+});
