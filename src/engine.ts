@@ -144,6 +144,8 @@ export class Engine implements RerankerInterface {
       lengths: rows.map((r) => r.ids.length),
       configurations: this.manifest.configurations.map((c) => ({ ...c })),
       backend: this.backendInfo.backend,
+      qLen: rows[0]?.qLen ?? 0,
+      limits: { batchSize: this.options.batchSize, maxBatchTokens: this.options.maxBatchTokens },
     });
     return { cfg: this.resolve(decision.config), decision };
   }

@@ -72,6 +72,10 @@ export interface ConfigRequest {
   lengths: number[];
   configurations: CalibratedConfig[];
   backend: ResolvedBackend;
+  /** Query tokens (`qLen`, the same in every row), so a cost model can tell passage tokens apart. */
+  qLen?: number;
+  /** The engine's batching limits (rows are length-bucketed with them, src/batching.ts). */
+  limits?: { batchSize: number; maxBatchTokens: number };
 }
 
 /** Picks a configuration for a latency budget (the adaptive controller implements this). */
