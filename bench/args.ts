@@ -1,0 +1,99 @@
+/**
+ * Command-line arguments of the benchmark CLI (bench/cli.ts):
+ *   npm run bench -- --dataset <BEIR dir> [--split test] --model <bundle dir>
+ *     [--configs all|name,...] [--queries N] [--top-k 100] [--backend wasm|webgpu] --out <file.json>
+ * `--split` may carry a query half of the shared dev split (docs/dev-split.md):
+ * `--split train:dev` evaluates scifact's dev queries, `train:test` the others.
+ */
+import { parseArgs } from 'node:util';
+import type { QuerySplitSide } from '../src/data/dev-split';
+
+export const USAGE = [
+  'usage: npm run bench -- --dataset <BEIR dir> [--split test] --model <bundle dir>',
+  '         [--configs all|name,...] [--queries N] [--top-k 100] [--backend wasm|webgpu] --out <file.json>',
+  '',
+  '  --dataset   folder with corpus.jsonl, queries.jsonl, qrels/<split>.tsv (e.g. ../shared/datasets/scifact)',
+  '  --split     qrels split (default test); add :dev or :test for the shared dev split, e.g. train:dev',
+  '  --model     bundle folder (manifest.json, docs/bundle-format.md)',
+  '  --configs   configurations to benchmark: all (default) or names from the manifest, comma-separated',
+  '  --queries   use only the first N queries of the split (default: all)',
+  '  --top-k     BM25 candidates re-ranked per query (default 100)',
+  '  --backend   wasm (default) or webgpu',
+  '  --out       where to write the JSON report',
+].join('\n');
+
+/** A usage mistake: the message says what to change; the CLI prints it with {@link USAGE}. */
+export class ArgsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ArgsError';
+  }
+}
+
+export type BenchBackend = 'wasm' | 'webgpu';
+
+export interface BenchArgs {
+  dataset: string;
+  split: string;
+  querySplit: QuerySplitSide;
+  model: string;
+  /** `all` or the configuration names asked for. */
+  configs: 'all' | string[];
+  /** Undefined: every query of the split. */
+  queries: number | undefined;
+  topK: number;
+  backend: BenchBackend;
+  out: string;
+}
+
+function positiveInt(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new ArgsError(`${flag} must be a positive integer, got "${text}".`);
+  return n;
+}
+
+/** Parses and validates `argv` (without node and the script). Throws {@link ArgsError}. */
+export function parseBenchArgs(argv: string[]): BenchArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        dataset: { type: 'string' },
+        split: { type: 'string', default: 'test' },
+        model: { type: 'string' },
+        configs: { type: 'string', default: 'all' },
+        queries: { type: 'string' },
+        'top-k': { type: 'string', default: '100' },
+        backend: { type: 'string', default: 'wasm' },
+        out: { type: 'string' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new ArgsError(err instanceof Error ? err.message : String(err));
+  }
+  const missing = (['dataset', 'model', 'out'] as const).filter((k) => !values[k]);
+  if (missing.length > 0) throw new ArgsError(`missing ${missing.map((k) => `--${k}`).join(', ')}.`);
+  const [split = '', side = 'all', ...extra] = values.split.split(':');
+  if (!split || extra.length > 0 || (side !== 'all' && side !== 'dev' && side !== 'test')) {
+    throw new ArgsError(`--split must be <split> or <split>:dev or <split>:test (e.g. test, train:dev), got "${values.split}".`);
+  }
+  if (values.backend !== 'wasm' && values.backend !== 'webgpu') {
+    throw new ArgsError(`--backend must be wasm or webgpu, got "${values.backend}".`);
+  }
+  const names = values.configs.split(',').map((s) => s.trim()).filter(Boolean);
+  if (names.length === 0) throw new ArgsError('--configs must be "all" or a comma-separated list of configuration names.');
+  return {
+    dataset: values.dataset ?? '',
+    split,
+    querySplit: side,
+    model: values.model ?? '',
+    configs: names.length === 1 && names[0] === 'all' ? 'all' : names,
+    queries: values.queries === undefined ? undefined : positiveInt('--queries', values.queries),
+    topK: positiveInt('--top-k', values['top-k']),
+    backend: values.backend,
+    out: values.out ?? '',
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * What every benchmark scenario gets and gives. The runner (bench/runner.ts) builds the context
+ * once: dataset, the queries to use, and the BM25 candidates that every re-ranker re-ranks.
+ */
+import type { BenchArgs } from '../args';
+import type { LatencySummary } from '../latency';
+import type { QueryMetrics } from '../metrics';
+import type { BeirDataset, BeirQuery } from '../../src/data/beir';
+import type { Bm25Hit } from '../../src/data/bm25';
+
+export interface ScenarioContext {
+  args: BenchArgs;
+  dataset: BeirDataset;
+  /** Queries benchmarked (the split, its dev/test half, then the first `--queries`). */
+  queries: BeirQuery[];
+  /** BM25 top-k per query id, filled by the bm25 scenario before the others run. */
+  candidates: Map<string, Bm25Hit[]>;
+  /** Progress lines (stderr). */
+  log: (message: string) => void;
+}
+
+/** Quality and speed of one system on the benchmarked queries. */
+export interface SystemResult {
+  /** Means over the queries: nDCG@10, RR@10, R@10, R@<top-k>. */
+  metrics: QueryMetrics;
+  /** Per-query time of the system's own step (BM25 search, or re-ranking the candidates). */
+  latency: LatencySummary;
+}
+
+/** A peer or model that could not run; the reason says why and how to enable it. */
+export interface Skipped {
+  skipped: string;
+}
+
+export function isSkipped(x: object): x is Skipped {
+  return 'skipped' in x;
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
