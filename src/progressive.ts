@@ -11,12 +11,12 @@
  * (reported as `resumed: false`). Compression follows the call's `compress`, each stage using
  * the layers of it that are <= its depth (the same rule a direct call at that depth needs).
  */
-import { topIndices } from './batching';
+import { lengthBuckets, topIndices } from './batching';
 import { atDepth, resolveConfig, type ResolvedConfig } from './config';
 import { OptionsError, throwIfAborted } from './errors';
+import { yieldToEventLoop } from './event-loop';
 import type { RowState } from './forward';
 import type { Manifest } from './manifest';
-import { lengthBuckets } from './batching';
 import { rowLength } from './merge-plan';
 import { runToDepth, scoreRows, type RunContext } from './scoring';
 import type { TokenizedRow } from './tokenize';
@@ -119,6 +119,7 @@ export async function runProgressive(
     } else {
       const lengths = candidates.map((i) => { const r = states.get(i)!; return rowLength(r.qLen, r.pLen); });
       for (const batch of lengthBuckets(lengths, ctx.limits)) {
+        await yieldToEventLoop();
         throwIfAborted(ctx.signal);
         const indices = batch.map((k) => candidates[k]!);
         const state = ctx.forward.fromRows(indices.map((i) => states.get(i)!));

@@ -6,6 +6,7 @@
 import { type BatchLimits, lengthBuckets } from './batching';
 import type { ResolvedConfig } from './config';
 import { throwIfAborted } from './errors';
+import { yieldToEventLoop } from './event-loop';
 import type { BatchState, Forward } from './forward';
 import type { TokenizedRow } from './tokenize';
 
@@ -44,6 +45,7 @@ export async function scoreRows(
   const out = new Float32Array(indices.length);
   const lengths = indices.map((i) => rows[i]!.ids.length);
   for (const batch of lengthBuckets(lengths, ctx.limits)) {
+    await yieldToEventLoop();
     throwIfAborted(ctx.signal);
     const state = await ctx.forward.embed(batch.map((k) => rows[indices[k]!]!));
     try {

@@ -1,0 +1,155 @@
+/** The in-thread engine on the tiny fixture: API behaviour, bad input, queueing, abort. */
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../src/engine';
+import {
+  AbortError, BundleError, ConfigError, DisposedError, InputError, OptionsError,
+} from '../src/errors';
+import { createReranker } from '../src/index';
+import { TINY, tinyGolden } from './helpers';
+
+const golden = tinyGolden();
+const c0 = golden.cases[0]!;
+let engine: Engine;
+beforeAll(async () => { engine = await Engine.create({ model: TINY, backend: 'wasm', numThreads: 1 }); });
+afterAll(() => engine?.dispose());
+
+describe('rank', () => {
+  it('returns every passage sorted by score with index, truncated flag and depth', async () => {
+    const r = await engine.rank(c0.query, c0.passages, { config: 'd3' });
+    expect(r.results.map((x) => x.index).sort()).toEqual([0, 1, 2, 3]);
+    const scores = r.results.map((x) => x.score);
+    expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+    expect(r.results.find((x) => x.index === 3)!.truncated).toBe(true);
+    expect(r.results.every((x) => x.depth === 3)).toBe(true);
+    expect(r.config).toEqual({ depth: 3, compress: null });
+    expect(r.backend).toBe('wasm');
+    expect(r.timings.totalMs).toBeGreaterThanOrEqual(r.timings.modelMs);
+  });
+
+  it('topK returns the best k of all scored', async () => {
+    const all = await engine.rank(c0.query, c0.passages);
+    const top = await engine.rank(c0.query, c0.passages, { topK: 2 });
+    expect(top.results).toEqual(all.results.slice(0, 2));
+  });
+
+  it('an empty passage list gives an empty result (documented), not an error', async () => {
+    const r = await engine.rank('query', []);
+    expect(r.results).toEqual([]);
+  });
+
+  it('rejects bad input with named errors', async () => {
+    await expect(engine.rank('', ['a'])).rejects.toBeInstanceOf(InputError);
+    await expect(engine.rank('q', ['a', 7 as unknown as string])).rejects.toThrow(/passages\[1\] must be a string/);
+    await expect(engine.rank('q', ['a'], { config: 'nope' })).rejects.toBeInstanceOf(ConfigError);
+    await expect(engine.rank('q', ['a'], { config: { depth: 5 } })).rejects.toThrow(/valid depths: 2, 3, 4/);
+    await expect(engine.rank('q', ['a'], { topK: 0 })).rejects.toBeInstanceOf(OptionsError);
+    await expect(engine.rank('q', ['a'], { budgetMs: 10 })).rejects.toThrow(/budgetMs" needs a controller/);
+  });
+
+  it('a 1 MB passage is truncated and flagged, and still scored', async () => {
+    const big = 'protein folding '.repeat(70_000);
+    const r = await engine.rank('protein', ['short passage', big]);
+    expect(r.results).toHaveLength(2);
+    expect(r.results.find((x) => x.index === 1)!.truncated).toBe(true);
+    expect(r.results.find((x) => x.index === 0)!.truncated).toBe(false);
+  });
+
+  it('10,000 passages: all scored, same scores as small calls', async () => {
+    const passages = Array.from({ length: 10_000 }, (_, i) => `passage number ${i} about ${i % 7 ? 'cells' : 'genes and proteins in mice'}`);
+    const r = await engine.rank('genes', passages, { config: 'd2' });
+    expect(r.results).toHaveLength(10_000);
+    expect(new Set(r.results.map((x) => x.index)).size).toBe(10_000);
+    const few = await engine.rank('genes', passages.slice(0, 3), { config: 'd2' });
+    for (const x of few.results) {
+      expect(r.results.find((y) => y.index === x.index)!.score).toBeCloseTo(x.score, 4);
+    }
+  }, 120_000);
+});
+
+describe('queue and abort', () => {
+  it('concurrent calls queue and each gets its own answer', async () => {
+    const [a, b, c] = await Promise.all([
+      engine.rank(c0.query, c0.passages, { config: 'd2' }),
+      engine.rank(c0.query, c0.passages, { config: 'd4' }),
+      engine.rank(c0.query, c0.passages, { config: 'd2' }),
+    ]);
+    expect(a.config.depth).toBe(2);
+    expect(b.config.depth).toBe(4);
+    expect(c.results).toEqual(a.results);
+    expect(b.results).not.toEqual(a.results);
+  });
+
+  it('an aborted signal rejects with AbortError and later calls still work', async () => {
+    const ctl = new AbortController();
+    ctl.abort();
+    await expect(engine.rank('q', ['a'], { signal: ctl.signal })).rejects.toBeInstanceOf(AbortError);
+    const ctl2 = new AbortController();
+    const long = engine.rank('q', Array.from({ length: 2000 }, (_, i) => `p ${i}`), { signal: ctl2.signal });
+    const queued = engine.rank('q', ['a'], { signal: ctl2.signal });
+    setTimeout(() => ctl2.abort(), 5);
+    await expect(long).rejects.toThrow(/aborted/);
+    await expect(queued).rejects.toBeInstanceOf(AbortError);
+    expect((await engine.rank('q', ['a'])).results).toHaveLength(1);
+  });
+});
+
+describe('budgetMs hook', () => {
+  it('delegates to the injected chooser and reports its decision', async () => {
+    const seen: number[][] = [];
+    const rr = await createReranker({
+      model: TINY, backend: 'wasm', numThreads: 1,
+      chooseConfig: ({ budgetMs, lengths, configurations }) => {
+        seen.push(lengths);
+        const config = configurations.find((x) => x.name === 'd2-c2-r4')!;
+        return { config, predictedMs: 1, budgetMs, fits: true };
+      },
+    });
+    try {
+      const r = await rr.rank('q', ['a b', 'c'], { budgetMs: 5 });
+      expect(r.config).toEqual({ depth: 2, compress: { layers: [2], ratio: 4, mode: 'attention' } });
+      expect(r.decision?.config.name).toBe('d2-c2-r4');
+      expect(seen[0]).toHaveLength(2);
+    } finally {
+      await rr.dispose();
+    }
+  });
+});
+
+describe('loading errors', () => {
+  it('requires "model" and a valid backend', async () => {
+    await expect(createReranker({})).rejects.toThrow('MatryoshkaReranker: option "model" must be provided (a bundle URL or path)');
+    await expect(createReranker({ model: TINY, backend: 'cuda' as 'wasm' })).rejects.toThrow(/"auto", "webgpu", "wasm"/);
+    await expect(createReranker({ model: TINY, backend: 'webgpu' })).rejects.toThrow(/webgpu" is not available.*use backend "auto" or "wasm"/);
+    await expect(createReranker({ model: TINY, batchSize: 0 })).rejects.toThrow(/"batchSize" must be a positive integer/);
+  });
+
+  it('names a missing bundle or file', async () => {
+    await expect(createReranker({ model: '/nonexistent/bundle', backend: 'wasm' })).rejects.toThrow(/manifest\.json.*file not found/);
+    const dir = mkdtempSync(join(tmpdir(), 'mrr-bad-'));
+    try {
+      cpSync(TINY, dir, { recursive: true });
+      rmSync(join(dir, 'layer_03.onnx'));
+      await expect(createReranker({ model: dir, backend: 'wasm' })).rejects.toThrow(/layer_03\.onnx.*file not found/);
+      writeFileSync(join(dir, 'layer_03.onnx'), 'garbage');
+      const err = await createReranker({ model: dir, backend: 'wasm' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BundleError);
+      expect(String(err)).toMatch(/layer_03\.onnx is not a valid ONNX graph/);
+      writeFileSync(join(dir, 'manifest.json'), '{"format": "matryoshka-reranker", "formatVersion": 2}');
+      await expect(createReranker({ model: dir, backend: 'wasm' })).rejects.toThrow(/formatVersion 2 is not supported/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('dispose', () => {
+  it('later calls reject with DisposedError', async () => {
+    const rr = await Engine.create({ model: TINY, backend: 'wasm', numThreads: 1 });
+    await rr.dispose();
+    await expect(rr.rank('q', ['a'])).rejects.toBeInstanceOf(DisposedError);
+    await expect(rr.info()).rejects.toThrow(/disposed/);
+  });
+});
