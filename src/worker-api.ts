@@ -6,7 +6,7 @@
 import { Engine } from './engine';
 import { DisposedError, OptionsError, serializeError } from './errors';
 import type { FatalMessage, WorkerApi } from './protocol';
-import type { ProgressiveOptions, RankOptions } from './types';
+import type { LoadProgress, ProgressiveOptions, RankOptions } from './types';
 
 export function createWorkerApi(post: (message: FatalMessage) => void): WorkerApi {
   let engine: Engine | null = null;
@@ -31,14 +31,19 @@ export function createWorkerApi(post: (message: FatalMessage) => void): WorkerAp
   return {
     async init(options, onProgress, chooseConfig) {
       if (engine || loading) throw new OptionsError('MatryoshkaReranker: this worker is already initialized; create another worker reranker for another model');
+      const delivered: Promise<void>[] = [];
+      const progress = onProgress
+        ? { onProgress: (p: LoadProgress) => { delivered.push(Promise.resolve(onProgress(p)).catch(() => {})); } }
+        : {};
       loading = Engine.create(
-        { ...options, ...(onProgress ? { onProgress: (p) => void onProgress(p) } : {}), ...(chooseConfig ? { chooseConfig } : {}) },
+        { ...options, ...progress, ...(chooseConfig ? { chooseConfig } : {}) },
         { onDeviceLost: (error) => post({ type: 'matryoshka-reranker:fatal', error: serializeError(error) }) },
       );
       try {
         engine = await loading;
       } finally {
         loading = null;
+        await Promise.all(delivered);
       }
       return engine.info();
     },
@@ -46,11 +51,18 @@ export function createWorkerApi(post: (message: FatalMessage) => void): WorkerAp
       return withSignal(callId, (signal) => ready().rank(query, passages, { ...options, signal } satisfies RankOptions));
     },
     rankProgressive(callId, query, passages, options, onStage) {
-      return withSignal(callId, (signal) => ready().rankProgressive(query, passages, {
-        ...options,
-        signal,
-        ...(onStage ? { onStage: (s, r) => void onStage(s, r) } : {}),
-      } satisfies ProgressiveOptions));
+      // Callbacks travel on their own channel: wait for them so the caller sees every stage
+      // before the result.
+      const delivered: Promise<void>[] = [];
+      return withSignal(callId, async (signal) => {
+        const result = await ready().rankProgressive(query, passages, {
+          ...options,
+          signal,
+          ...(onStage ? { onStage: (s, r) => { delivered.push(Promise.resolve(onStage(s, r)).catch(() => {})); } } : {}),
+        } satisfies ProgressiveOptions);
+        await Promise.all(delivered);
+        return result;
+      });
     },
     abort(callId) {
       controllers.get(callId)?.abort();
