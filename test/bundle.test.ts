@@ -1,0 +1,116 @@
+/**
+ * Loading over HTTP (fetch): progress, the Cache API (a Map-backed stand-in for `caches`),
+ * versioning by manifest hash, and named errors for missing files.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadBundle } from '../src/bundle';
+import { BundleError } from '../src/errors';
+import type { LoadProgress } from '../src/types';
+import { TINY } from './helpers';
+
+let server: Server;
+let base: string;
+const hits: string[] = [];
+let manifestOverride: string | null = null;
+const missing = new Set<string>();
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const file = decodeURIComponent(new URL(req.url!, 'http://x').pathname).replace(/^\/tiny\//, '');
+    hits.push(file);
+    if (missing.has(file)) { res.statusCode = 404; res.end(); return; }
+    try {
+      const body = file === 'manifest.json' && manifestOverride ? Buffer.from(manifestOverride) : readFileSync(join(TINY, file));
+      res.setHeader('content-length', body.byteLength);
+      res.end(body);
+    } catch {
+      res.statusCode = 404;
+      res.end();
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/tiny`;
+});
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+/** In-memory Cache API. */
+function installFakeCaches(): Map<string, Uint8Array> {
+  const store = new Map<string, Uint8Array>();
+  const cache = {
+    async match(key: string) { const b = store.get(key); return b ? new Response(b as Uint8Array<ArrayBuffer>) : undefined; },
+    async put(key: string, res: Response) { store.set(key, new Uint8Array(await res.arrayBuffer())); },
+  };
+  (globalThis as { caches?: unknown }).caches = { open: async () => cache };
+  return store;
+}
+afterEach(() => {
+  delete (globalThis as { caches?: unknown }).caches;
+  hits.length = 0;
+  manifestOverride = null;
+  missing.clear();
+});
+
+describe('loadBundle over fetch', () => {
+  it('loads every file and reports monotonic progress to 1', async () => {
+    const progress: LoadProgress[] = [];
+    const b = await loadBundle(base, { onProgress: (p) => progress.push(p) });
+    expect(b.manifest.name).toBe('tiny-random');
+    expect(b.graphs.layers).toHaveLength(4);
+    expect(b.adapters.size).toBe(4 * 4 * 6 * 2);
+    const fr = progress.map((p) => p.fraction);
+    expect([...fr].sort((a, c) => a - c)).toEqual(fr);
+    expect(fr[fr.length - 1]).toBeCloseTo(1, 9);
+    expect(new Set(progress.map((p) => p.file))).toContain('layer_04.onnx');
+    expect(progress.every((p) => !p.fromCache)).toBe(true);
+  });
+
+  it('a reload is served from the Cache API, except manifest.json', async () => {
+    const store = installFakeCaches();
+    await loadBundle(base, {});
+    const first = hits.length;
+    expect(store.size).toBe(first - 1);
+    hits.length = 0;
+    const progress: LoadProgress[] = [];
+    await loadBundle(base, { onProgress: (p) => progress.push(p) });
+    expect(hits).toEqual(['manifest.json']);
+    expect(progress.every((p) => p.fromCache)).toBe(true);
+  });
+
+  it('a changed manifest invalidates the cached files; cache: false bypasses the cache', async () => {
+    installFakeCaches();
+    await loadBundle(base, {});
+    hits.length = 0;
+    const m = JSON.parse(readFileSync(join(TINY, 'manifest.json'), 'utf8')) as { training: unknown };
+    m.training = { note: 'retrained' };
+    manifestOverride = JSON.stringify(m);
+    await loadBundle(base, {});
+    expect(hits).toContain('layer_01.onnx');
+    hits.length = 0;
+    await loadBundle(base, { cache: false });
+    expect(hits).toContain('adapters.safetensors');
+  });
+
+  it('names a missing file and its URL', async () => {
+    missing.add('compress.onnx');
+    const err = await loadBundle(base, {}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BundleError);
+    expect(String(err)).toMatch(/compress\.onnx not found at http:\/\/127\.0\.0\.1:\d+\/tiny\/compress\.onnx \(HTTP 404\)/);
+  });
+
+  it('names an unreachable server', async () => {
+    await expect(loadBundle('http://127.0.0.1:1/nothing', {})).rejects.toThrow(/cannot fetch bundle file manifest\.json/);
+  });
+
+  it('rejects a corrupt manifest with the field at fault', async () => {
+    const m = JSON.parse(readFileSync(join(TINY, 'manifest.json'), 'utf8')) as { exits: unknown };
+    m.exits = [2, 9];
+    manifestOverride = JSON.stringify(m);
+    await expect(loadBundle(base, {})).rejects.toThrow(/field "exits" must be a non-empty array of layers in \[1, 4\]/);
+    manifestOverride = '{ not json';
+    await expect(loadBundle(base, {})).rejects.toThrow(/manifest\.json is not valid JSON/);
+  });
+});
