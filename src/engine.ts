@@ -8,6 +8,7 @@ import { checkSessionIo, configureOrt, createSession, type OrtSession, resolveBa
 import { type LoadedBundle, loadBundle } from './bundle';
 import { configName, resolveConfig, toRerankConfig, type ResolvedConfig } from './config';
 import { AbortError, asMatryoshkaError, DeviceLostError, DisposedError, OptionsError, throwIfAborted } from './errors';
+import { yieldToEventLoop } from './event-loop';
 import { Forward, type Sessions } from './forward';
 import { ADAPTER_TARGETS, type Manifest } from './manifest';
 import { checkRankOptions, type ResolvedOptions, resolveOptions } from './options';
@@ -55,6 +56,9 @@ export class Engine implements RerankerInterface {
       engine.lost = reason;
       hooks.onDeviceLost?.(engine.lostError());
     });
+    // In Node, onnxruntime-web finishes initializing in a macrotask after the first session
+    // (about a second): absorb it here so it does not land in the first call's latency.
+    await yieldToEventLoop();
     return engine;
   }
 

@@ -1,0 +1,88 @@
+/**
+ * Command line (Node, WASM): the same engine as the browser.
+ *
+ *   node --import tsx src/cli.ts golden --model models/minilm-l6-scifact
+ *   node --import tsx src/cli.ts rank --model test/fixtures/tiny --query "gene" --config d2 < passages.txt
+ *   node --import tsx src/cli.ts rank --model ... --query q --passages passages.json --stages 2:20,6
+ *   node --import tsx src/cli.ts info --model ...
+ *
+ * `rank` reads passages from --passages (a JSON array of strings) or one per line on stdin.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { readBundleJson } from './bundle';
+import { Engine } from './engine';
+import type { ProgressiveStage, RerankConfig } from './types';
+
+interface GoldenFile {
+  tolerance: number;
+  cases: { config: RerankConfig; query: string; passages: string[]; inputIds: number[][]; scores: number[] }[];
+}
+
+const USAGE = 'usage: cli.ts <golden|rank|info> --model <bundle> [--query q] [--passages file.json] [--config name|json] [--stages 2:20,4] [--topK n] [--threads n]';
+
+function parseStages(spec: string): ProgressiveStage[] {
+  return spec.split(',').map((s) => {
+    const [d, k] = s.split(':');
+    return k === undefined ? { depth: Number(d) } : { depth: Number(d), keep: Number(k) };
+  });
+}
+
+async function golden(engine: Engine, model: string): Promise<number> {
+  const g = (await readBundleJson(model, 'golden.json')) as GoldenFile;
+  let worst = 0;
+  let tokenMismatches = 0;
+  for (const c of g.cases) {
+    const r = await engine.rank(c.query, c.passages, { config: c.config });
+    const d = Math.max(...r.results.map((x) => Math.abs(x.score - c.scores[x.index]!)));
+    worst = Math.max(worst, d);
+    console.log(`${engine.configName(c.config).padEnd(18)} max |diff| ${d.toExponential(2)}${d > g.tolerance ? '  FAIL' : ''}`);
+  }
+  // Tokenizer parity, separately from the model.
+  const tok = (engine as unknown as { tokenizer: { rows(q: string, p: string[]): { rows: { ids: Int32Array }[] } } }).tokenizer;
+  for (const c of g.cases) {
+    const rows = tok.rows(c.query, c.passages).rows;
+    rows.forEach((row, i) => { if (Array.from(row.ids).join() !== c.inputIds[i]!.join()) tokenMismatches++; });
+  }
+  console.log(`cases ${g.cases.length}, max |diff| ${worst.toExponential(2)} (tolerance ${g.tolerance}), tokenizer mismatches ${tokenMismatches}`);
+  return worst <= g.tolerance && tokenMismatches === 0 ? 0 : 1;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      model: { type: 'string' }, query: { type: 'string' }, passages: { type: 'string' }, config: { type: 'string' },
+      stages: { type: 'string' }, topK: { type: 'string' }, threads: { type: 'string' }, help: { type: 'boolean' },
+    },
+  });
+  const cmd = positionals[0];
+  if (values.help || !cmd || !values.model) { console.error(USAGE); return 2; }
+  const engine = await Engine.create({ model: values.model, backend: 'wasm', numThreads: Number(values.threads ?? 1) });
+  try {
+    if (cmd === 'info') { console.log(JSON.stringify(await engine.info(), null, 2)); return 0; }
+    if (cmd === 'golden') return await golden(engine, values.model);
+    if (cmd !== 'rank') { console.error(USAGE); return 2; }
+    const passages: string[] = values.passages
+      ? (JSON.parse(readFileSync(values.passages, 'utf8')) as string[])
+      : readFileSync(0, 'utf8').split('\n').filter((l) => l.trim().length > 0);
+    const query = values.query ?? '';
+    const config = values.config?.startsWith('{') ? (JSON.parse(values.config) as RerankConfig) : values.config;
+    const r = values.stages
+      ? await engine.rankProgressive(query, passages, { stages: parseStages(values.stages) })
+      : await engine.rank(query, passages, { ...(config ? { config } : {}), ...(values.topK ? { topK: Number(values.topK) } : {}) });
+    for (const x of r.results) {
+      console.log(`${x.score.toFixed(4)}\t${x.index}\t${x.truncated ? 'T' : '-'}\t${passages[x.index]!.slice(0, 80)}`);
+    }
+    console.error(`backend ${r.backend}, config ${JSON.stringify(r.config)}, model ${r.timings.modelMs.toFixed(1)} ms, total ${r.timings.totalMs.toFixed(1)} ms`);
+    return 0;
+  } finally {
+    await engine.dispose();
+  }
+}
+
+main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unknown) => {
+  console.error(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+  process.exitCode = 1;
+});
