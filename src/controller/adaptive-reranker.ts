@@ -1,0 +1,71 @@
+/**
+ * A reranker with the adaptive controller attached: wraps any `RerankerInterface` (the
+ * in-thread engine or the worker proxy) created with the controller's `chooser`, calibrates
+ * once, and feeds the wall-clock time of every `budgetMs` call back to the controller.
+ *
+ *   const rr = await createAdaptiveReranker((chooseConfig) => createWorkerReranker({ model, chooseConfig }));
+ *   const { results, decision } = await rr.rank(query, passages, { budgetMs: 40 });
+ */
+import type {
+  BackendInfo, ConfigChooser, ModelInfo, ProgressiveOptions, ProgressiveResult, RankOptions, RankResult, RerankerInterface,
+} from '../types';
+import { AdaptiveController, type CalibrateOptions } from './controller';
+import type { ControllerOptions } from './options';
+
+const now = (): number => performance.now();
+
+export class AdaptiveReranker implements RerankerInterface {
+  constructor(readonly inner: RerankerInterface, readonly controller: AdaptiveController) {}
+
+  /**
+   * Rank; with `budgetMs` the controller picks the configuration and learns from the time the
+   * call took (measured here, as the caller sees it). Calls should not overlap: a call waiting
+   * behind another would count the wait as its own cost.
+   */
+  async rank(query: string, passages: string[], options?: RankOptions): Promise<RankResult> {
+    const t0 = now();
+    const result = await this.inner.rank(query, passages, options);
+    if (options?.budgetMs !== undefined) this.controller.observe(result.decision, now() - t0);
+    return result;
+  }
+
+  rankProgressive(query: string, passages: string[], options: ProgressiveOptions): Promise<ProgressiveResult> {
+    return this.inner.rankProgressive(query, passages, options);
+  }
+
+  info(): Promise<ModelInfo & BackendInfo> {
+    return this.inner.info();
+  }
+
+  dispose(): Promise<void> {
+    return this.inner.dispose();
+  }
+}
+
+export interface AdaptiveRerankerOptions extends ControllerOptions, CalibrateOptions {
+  /** Skip calibration (the controller then uses its prior until `controller.calibrate`). Default false. */
+  skipCalibration?: boolean;
+}
+
+/**
+ * Create a reranker with `create(chooser)` (pass the chooser as `chooseConfig`), calibrate the
+ * controller on it and return the wrapped reranker. The inner reranker is disposed if
+ * calibration fails.
+ */
+export async function createAdaptiveReranker(
+  create: (chooseConfig: ConfigChooser) => Promise<RerankerInterface>,
+  options: AdaptiveRerankerOptions = {},
+): Promise<AdaptiveReranker> {
+  const { signal, onProbe, skipCalibration, ...controllerOptions } = options;
+  const controller = new AdaptiveController(controllerOptions);
+  const inner = await create(controller.chooser);
+  if (!skipCalibration) {
+    try {
+      await controller.calibrate(inner, { ...(signal ? { signal } : {}), ...(onProbe ? { onProbe } : {}) });
+    } catch (e) {
+      await inner.dispose().catch(() => {});
+      throw e;
+    }
+  }
+  return new AdaptiveReranker(inner, controller);
+}

@@ -1,0 +1,154 @@
+/**
+ * Calibration: time a few requests on the actual reranker (its backend, its thread, its
+ * worker round trips) and fit the cost model's coefficients to them. The probes vary depth
+ * (shallowest and deepest exit), passage length (short, about a third, the maximum), passage
+ * count (one, one batch, two batches) and compression, so every cost term is pinned by at
+ * least two of them. Each probe runs once untimed (first runs compile kernels) and then
+ * `repeats` times; the median counts. Total: a few seconds on MiniLM-L6/WASM.
+ *
+ * The probes go through the `budgetMs` hook with the configuration forced, so the engine
+ * reports the exact token lengths it used (the controller has no tokenizer of its own).
+ */
+import type { CalibratedConfig, ModelInfo, RerankerInterface } from '../types';
+import { type CostCoefficients, coefficientsFromVector, countsVector, predictMs, workCounts } from './cost-model';
+import { nnls } from './least-squares';
+import type { BatchingLimits, RequestShape } from './request-shape';
+
+export interface CalibrationProbe {
+  passages: number;
+  /** Approximate passage tokens (the engine reports the exact ones). */
+  passageTokens: number;
+  config: CalibratedConfig;
+}
+
+export interface CalibrationSample {
+  config: CalibratedConfig;
+  shape: RequestShape;
+  /** Median wall-clock milliseconds of `rank` as the caller sees it. */
+  ms: number;
+}
+
+export interface CalibrationFit {
+  coefficients: CostCoefficients;
+  /** Standard deviation of log(measured / fitted) over the samples. */
+  spread: number;
+  /** Mean of log(measured / fitted) (close to 0). */
+  bias: number;
+}
+
+/** What calibration needs from the controller: force a configuration and read back the shape. */
+export interface ForcingHook {
+  force(config: CalibratedConfig | null): void;
+  /** Shape of the last forced call (null if the engine did not consult the hook). */
+  captured(): RequestShape | null;
+}
+
+// Common English words that are single WordPiece tokens in BERT's uncased vocabulary, so a
+// passage of n words is about n tokens (the engine reports the exact count anyway).
+const WORDS = (
+  'the cell protein study results show that patients with high levels of blood were more likely ' +
+  'to have lower risk in this model we found increased expression during treatment after years ' +
+  'data from two groups suggest an effect on brain function water energy light time system city ' +
+  'music history river market school family house green small large early late new old first'
+).split(' ');
+
+/** Deterministic text of about `tokens` words, varied by `seed`. */
+export function probeText(tokens: number, seed: number): string {
+  const out: string[] = [];
+  let x = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < tokens; i++) {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    out.push(WORDS[x % WORDS.length]!);
+  }
+  return out.join(' ');
+}
+
+/** A manifest configuration of `depth` without compression, or a synthetic one. */
+function plainConfig(info: ModelInfo, depth: number): CalibratedConfig {
+  return info.configurations.find((c) => c.depth === depth && !c.compress)
+    ?? { name: `d${depth}`, depth, compress: null, flopsRatio: depth / info.numLayers };
+}
+
+/** The probes for a model: see the file comment. */
+export function calibrationPlan(info: ModelInfo, limits: BatchingLimits): CalibrationProbe[] {
+  const dMin = Math.min(...info.exits);
+  const dMax = Math.max(...info.exits);
+  const shallow = plainConfig(info, dMin);
+  const deep = plainConfig(info, dMax);
+  const long = info.maxPassageTokens;
+  const mid = Math.max(8, Math.round(long / 3));
+  const short = Math.min(24, long);
+  const bs = Math.max(1, Math.min(limits.batchSize, 16));
+  const probes: CalibrationProbe[] = [
+    { passages: 1, passageTokens: short, config: shallow },
+    { passages: 1, passageTokens: short, config: deep },
+    { passages: bs, passageTokens: short, config: deep },
+    { passages: 4, passageTokens: long, config: shallow },
+    { passages: 4, passageTokens: long, config: deep },
+    { passages: bs + 4, passageTokens: mid, config: deep },
+    { passages: 2, passageTokens: mid, config: shallow },
+  ];
+  const compressed = info.configurations
+    .filter((c) => c.compress && c.compress.ratio > 1 && c.depth === dMax)
+    .sort((a, b) => a.flopsRatio - b.flopsRatio)[0];
+  if (compressed) probes.push({ passages: 8, passageTokens: long, config: compressed });
+  return probes;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+const now = (): number => performance.now();
+
+export interface RunCalibrationOptions {
+  /** Timed runs per probe (after one untimed run). */
+  repeats: number;
+  signal?: AbortSignal;
+  /** Progress: probe index done, of total. */
+  onProbe?: (done: number, total: number) => void;
+}
+
+/** Run the probes on `rr` (whose `chooseConfig` is the controller owning `hook`). */
+export async function runCalibration(
+  rr: RerankerInterface, probes: readonly CalibrationProbe[], hook: ForcingHook, options: RunCalibrationOptions,
+): Promise<CalibrationSample[]> {
+  const samples: CalibrationSample[] = [];
+  const query = probeText(8, 7);
+  try {
+    for (const [i, probe] of probes.entries()) {
+      const passages = Array.from({ length: probe.passages }, (_, k) => probeText(probe.passageTokens, 100 * i + k + 1));
+      hook.force(probe.config);
+      const times: number[] = [];
+      for (let r = 0; r <= options.repeats; r++) {
+        const t0 = now();
+        await rr.rank(query, passages, { budgetMs: Number.MAX_SAFE_INTEGER, ...(options.signal ? { signal: options.signal } : {}) });
+        if (r > 0) times.push(now() - t0);
+      }
+      const shape = hook.captured();
+      if (shape) samples.push({ config: probe.config, shape, ms: median(times) });
+      options.onProbe?.(i + 1, probes.length);
+    }
+  } finally {
+    hook.force(null);
+  }
+  return samples;
+}
+
+/**
+ * Fit the coefficients to samples, minimising relative error (each sample weighted by
+ * 1/ms²), with every coefficient >= 0.
+ */
+export function fitCostModel(samples: readonly CalibrationSample[]): CalibrationFit {
+  if (samples.length === 0) throw new RangeError('fitCostModel: no calibration samples');
+  const rows = samples.map((s) => countsVector(workCounts(s.config, s.shape)));
+  const targets = samples.map((s) => s.ms);
+  const x = nnls(rows, targets, targets.map((t) => 1 / Math.max(t, 1e-3) ** 2));
+  const coefficients = coefficientsFromVector(x);
+  const logs = samples.map((s) => Math.log(s.ms / Math.max(1e-6, predictMs(coefficients, workCounts(s.config, s.shape)))));
+  const bias = logs.reduce((a, b) => a + b, 0) / logs.length;
+  const spread = Math.sqrt(logs.reduce((a, b) => a + (b - bias) ** 2, 0) / Math.max(1, logs.length - 1));
+  return { coefficients, spread, bias };
+}
