@@ -1,3 +1,4 @@
+/// <reference types="vitest/config" />
 import { defineConfig } from 'vite';
 
 // Multi-threaded WASM needs cross-origin isolation (SharedArrayBuffer): COOP/COEP on the

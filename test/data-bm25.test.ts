@@ -27,7 +27,10 @@ function bm25ByHand(query: string[], docTerms: string[][], d: number, k1 = 1.5, 
 
 describe('analyzer', () => {
   it('lower-cases, keeps word runs of 2+ characters and drops English stop words', () => {
-    expect(createAnalyzer().analyze("The cat's BM25-score is 3 x higher, naïvely!")).toEqual(['cat', 'bm25', 'score', 'higher', 'naïvely']);
+    expect(createAnalyzer({ stem: null }).analyze("The cat's BM25-score is 3 x higher, naïvely!")).toEqual(['cat', 'bm25', 'score', 'higher', 'naïvely']);
+  });
+  it('stems with Porter2 by default (as the trainer\'s PyStemmer)', () => {
+    expect(createAnalyzer().analyze('Running searches ranked higher')).toEqual(['run', 'search', 'rank', 'higher']);
   });
   it('applies a stemmer and can keep stop words', () => {
     const a = createAnalyzer({ stopwords: null, stem: (t) => t.replace(/s$/, '') });
@@ -36,7 +39,12 @@ describe('analyzer', () => {
 });
 
 describe('Bm25Index', () => {
-  const index = Bm25Index.build(docs);
+  // Unstemmed here so the expectations read off the raw words; stemming is tested below.
+  const index = Bm25Index.build(docs, { stem: null });
+
+  it('stems by default, so "cat" also finds "cats"', () => {
+    expect(Bm25Index.build(docs).search('cat', 10).map((h) => h.id)).toEqual(['c', 'b', 'e']);
+  });
 
   it('ranks the document that repeats the query term first and omits non-matching ones', () => {
     const hits = index.search('cat', 10);
@@ -46,13 +54,13 @@ describe('Bm25Index', () => {
   });
 
   it('matches classic BM25 computed from the definition', () => {
-    const analyzer = createAnalyzer();
+    const analyzer = createAnalyzer({ stem: null });
     const docTerms = docs.map((d) => analyzer.analyze(documentText(d)));
     const query = 'search ranking cat';
     for (const hit of index.search(query, 10)) {
       expect(hit.score).toBeCloseTo(bm25ByHand(analyzer.analyze(query), docTerms, hit.index), 10);
     }
-    const tuned = Bm25Index.build(docs, { k1: 0.9, b: 0.4 });
+    const tuned = Bm25Index.build(docs, { k1: 0.9, b: 0.4, stem: null });
     const top = tuned.search(query, 1)[0]!;
     expect(top.score).toBeCloseTo(bm25ByHand(analyzer.analyze(query), docTerms, top.index, 0.9, 0.4), 10);
   });
