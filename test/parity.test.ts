@@ -3,13 +3,13 @@
  * the file's tolerance. A control run with zeroed adapters must fail the same check, so the
  * test can tell a working adapter path from a silently ignored one.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine';
 import { buildSafetensors, parseSafetensors } from '../src/safetensors';
-import { TINY, tinyGolden, type Golden } from './helpers';
+import { readJson, TINY, tinyGolden, type Golden } from './helpers';
 
 const golden: Golden = tinyGolden();
 
@@ -65,4 +65,24 @@ describe('control: zeroed adapters must break parity', () => {
       await engine.dispose();
     }
   });
+});
+
+/** The trained model, when it has been exported (models/ is written by the trainer). */
+const REAL = 'models/minilm-l6-scifact';
+describe.skipIf(!existsSync(`${REAL}/golden.json`))(`golden parity on ${REAL} (WASM)`, () => {
+  it('every case within tolerance', async () => {
+    const g = readJson(`${REAL}/golden.json`) as Golden;
+    const engine = await Engine.create({ model: REAL, backend: 'wasm', numThreads: 1 });
+    try {
+      let worst = 0;
+      for (const c of g.cases) {
+        const d = await maxDiff(engine, c);
+        expect(d, JSON.stringify(c.config)).toBeLessThan(g.tolerance);
+        worst = Math.max(worst, d);
+      }
+      console.log(`parity ${REAL}: ${g.cases.length} cases, max abs diff ${worst.toExponential(2)}`);
+    } finally {
+      await engine.dispose();
+    }
+  }, 300_000);
 });

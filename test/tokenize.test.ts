@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors';
+import { parseManifest } from '../src/manifest';
 import { RowTokenizer } from '../src/tokenize';
 import { readJson, TINY, tinyGolden, tinyManifest } from './helpers';
 
@@ -58,5 +60,19 @@ describe('input validation', () => {
     const { rows } = tok.rows('query', ['']);
     expect(rows[0]!.pLen).toBe(0);
     expect(Array.from(rows[0]!.ids)).toEqual([101, ...Array.from(rows[0]!.ids.slice(1, -2)), 102, 102]);
+  });
+});
+
+const REAL = 'models/minilm-l6-scifact';
+describe.skipIf(!existsSync(`${REAL}/golden.json`))(`tokenizer parity on ${REAL}`, () => {
+  it('inputIds, qLens, pLens, truncated match golden.json', () => {
+    const manifest = parseManifest(readJson(`${REAL}/manifest.json`));
+    const t = new RowTokenizer(readJson(`${REAL}/${manifest.input.tokenizer}`), readJson(`${REAL}/${manifest.input.tokenizerConfig}`), manifest);
+    const g = readJson(`${REAL}/golden.json`) as ReturnType<typeof tinyGolden>;
+    for (const c of g.cases) {
+      const { rows } = t.rows(c.query, c.passages);
+      expect(rows.map((r) => Array.from(r.ids))).toEqual(c.inputIds);
+      expect(rows.map((r) => r.truncated)).toEqual(c.truncated);
+    }
   });
 });
