@@ -3,7 +3,7 @@
  * a URL (fetch, cached with the Cache API in browsers) or a local folder (Node fs). Reports
  * progress per file and names the file in every error.
  */
-import { cacheGet, cacheKey, cachePut, hashText, openCache } from './cache';
+import { cacheGet, cacheKey, cachePut, hashText, openCache, pruneVersions } from './cache';
 import { AbortError, BundleError, throwIfAborted } from './errors';
 import { type Manifest, parseManifest } from './manifest';
 import { parseSafetensors, type Float32Tensor } from './safetensors';
@@ -31,6 +31,8 @@ export interface LoadOptions {
 export interface BundleSource {
   location: string;
   read(file: string, onBytes: (loaded: number, total: number, fromCache: boolean) => void): Promise<Uint8Array>;
+  /** Called after every file was read (drops cached files of older bundle versions). */
+  done?(): Promise<void>;
 }
 
 const isNode = (): boolean => typeof process !== 'undefined' && typeof process.versions?.node === 'string';
@@ -98,6 +100,7 @@ function fetchSource(base: string, fetchFn: typeof fetch, cache: Cache | null, v
       await cachePut(cache, key, bytes);
       return bytes;
     },
+    done: () => pruneVersions(cache, base, version),
   };
 }
 
@@ -154,6 +157,7 @@ export async function loadBundle(model: string, opts: LoadOptions = {}): Promise
     bytes.set(file, data);
   }
   if (opts.signal?.aborted) throw new AbortError('MatryoshkaReranker: loading the bundle was aborted');
+  await source.done?.();
   const get = (f: string) => bytes.get(f)!;
   return {
     location: source.location,

@@ -42,6 +42,20 @@ export async function cachePut(cache: Cache | null, key: string, bytes: Uint8Arr
   }
 }
 
+/** Delete cached files under `base` whose version is not `version` (older bundle exports). */
+export async function pruneVersions(cache: Cache | null, base: string, version: string): Promise<void> {
+  if (!cache) return;
+  try {
+    for (const req of await cache.keys()) {
+      const url = new URL(req.url);
+      const v = url.searchParams.get('mrr-v');
+      if (v !== null && v !== version && req.url.startsWith(base)) await cache.delete(req);
+    }
+  } catch {
+    /* best effort */
+  }
+}
+
 /** Short stable hash (FNV-1a 32-bit, hex) of a string: the bundle version from manifest.json. */
 export function hashText(text: string): string {
   let h = 0x811c9dc5;

@@ -43,6 +43,8 @@ function installFakeCaches(): Map<string, Uint8Array> {
   const cache = {
     async match(key: string) { const b = store.get(key); return b ? new Response(b as Uint8Array<ArrayBuffer>) : undefined; },
     async put(key: string, res: Response) { store.set(key, new Uint8Array(await res.arrayBuffer())); },
+    async keys() { return [...store.keys()].map((url) => ({ url })); },
+    async delete(req: { url: string }) { return store.delete(req.url); },
   };
   (globalThis as { caches?: unknown }).caches = { open: async () => cache };
   return store;
@@ -81,7 +83,7 @@ describe('loadBundle over fetch', () => {
   });
 
   it('a changed manifest invalidates the cached files; cache: false bypasses the cache', async () => {
-    installFakeCaches();
+    const store = installFakeCaches();
     await loadBundle(base, {});
     hits.length = 0;
     const m = JSON.parse(readFileSync(join(TINY, 'manifest.json'), 'utf8')) as { training: unknown };
@@ -89,6 +91,8 @@ describe('loadBundle over fetch', () => {
     manifestOverride = JSON.stringify(m);
     await loadBundle(base, {});
     expect(hits).toContain('layer_01.onnx');
+    const versions = new Set([...store.keys()].map((k) => new URL(k).searchParams.get('mrr-v')));
+    expect(versions.size).toBe(1); // the old export's files were dropped
     hits.length = 0;
     await loadBundle(base, { cache: false });
     expect(hits).toContain('adapters.safetensors');
