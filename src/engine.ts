@@ -131,6 +131,22 @@ export class Engine implements RerankerInterface {
     return new DeviceLostError(`MatryoshkaReranker: the WebGPU device was lost (${this.lost}); create a new reranker (the worker reranker re-spawns by itself) or use backend "wasm"`);
   }
 
+  /**
+   * The rows `rank` would build (tokenizer parity checks, benchmarks): unpadded ids
+   * `[CLS] q [SEP] p [SEP]`, lengths and truncation flags. Throws InputError like `rank`.
+   */
+  encode(query: string, passages: string[]): { inputIds: number[][]; qLens: number[]; pLens: number[]; truncated: boolean[]; queryTruncated: boolean } {
+    this.checkUsable();
+    const { rows, queryTruncated } = this.tokenizer.rows(query, passages);
+    return {
+      inputIds: rows.map((r) => Array.from(r.ids)),
+      qLens: rows.map((r) => r.qLen),
+      pLens: rows.map((r) => r.pLen),
+      truncated: rows.map((r) => r.truncated),
+      queryTruncated,
+    };
+  }
+
   private tokenize(query: string, passages: string[]): { rows: TokenizedRow[]; queryTruncated: boolean; ms: number } {
     const t0 = now();
     const out = this.tokenizer.rows(query, passages);
@@ -207,17 +223,25 @@ export class Engine implements RerankerInterface {
 async function createSessions(bundle: LoadedBundle, backend: BackendInfo['backend']): Promise<Sessions> {
   const m = bundle.manifest;
   const g = m.graphs;
-  const embeddings = await createSession(bundle.graphs.embeddings, g.embeddings, backend, ['hidden']);
-  checkSessionIo(embeddings, g.embeddings, ['input_ids', 'token_type_ids', 'position_ids'], ['hidden']);
-  const lora = ADAPTER_TARGETS.flatMap((t) => [`lora_${t}_a`, `lora_${t}_b`]);
-  const layers: OrtSession[] = [];
-  for (let i = 0; i < g.layers.length; i++) {
-    const file = g.layers[i]!;
-    const s = await createSession(bundle.graphs.layers[i]!, file, backend, ['hidden_out', 'cls_attn']);
-    checkSessionIo(s, file, ['hidden', 'mask', ...lora], ['hidden_out', 'cls_attn', ...(m.exits.includes(i + 1) ? ['score'] : [])]);
-    layers.push(s);
+  const created: OrtSession[] = [];
+  const open = async (bytes: Uint8Array, file: string, gpuOutputs: string[], inputs: string[], outputs: string[]) => {
+    const s = await createSession(bytes, file, backend, gpuOutputs);
+    created.push(s);
+    checkSessionIo(s, file, inputs, outputs);
+    return s;
+  };
+  try {
+    const embeddings = await open(bundle.graphs.embeddings, g.embeddings, ['hidden'], ['input_ids', 'token_type_ids', 'position_ids'], ['hidden']);
+    const lora = ADAPTER_TARGETS.flatMap((t) => [`lora_${t}_a`, `lora_${t}_b`]);
+    const layers: OrtSession[] = [];
+    for (let i = 0; i < g.layers.length; i++) {
+      const outputs = ['hidden_out', 'cls_attn', ...(m.exits.includes(i + 1) ? ['score'] : [])];
+      layers.push(await open(bundle.graphs.layers[i]!, g.layers[i]!, ['hidden_out', 'cls_attn'], ['hidden', 'mask', ...lora], outputs));
+    }
+    const compress = await open(bundle.graphs.compress, g.compress, ['hidden_out'], ['hidden', 'weights', 'group', 'slots'], ['hidden_out']);
+    return { embeddings, layers, compress };
+  } catch (e) {
+    await Promise.all(created.map((s) => s.release().catch(() => {})));
+    throw e;
   }
-  const compress = await createSession(bundle.graphs.compress, g.compress, backend, ['hidden_out']);
-  checkSessionIo(compress, g.compress, ['hidden', 'weights', 'group', 'slots'], ['hidden_out']);
-  return { embeddings, layers, compress };
 }

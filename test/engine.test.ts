@@ -29,6 +29,12 @@ describe('rank', () => {
     expect(r.timings.totalMs).toBeGreaterThanOrEqual(r.timings.modelMs);
   });
 
+  it('encode() exposes the rows rank builds (tokenizer parity)', () => {
+    const e = engine.encode(c0.query, c0.passages);
+    expect(e.inputIds).toEqual(c0.inputIds);
+    expect(e.truncated).toEqual(c0.truncated);
+  });
+
   it('topK returns the best k of all scored', async () => {
     const all = await engine.rank(c0.query, c0.passages);
     const top = await engine.rank(c0.query, c0.passages, { topK: 2 });
