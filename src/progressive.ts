@@ -70,7 +70,7 @@ export interface StageOutcome {
 }
 
 /** Candidates kept by a stage: the best `keep` by score, and their paused rows if needed. */
-class Keeper {
+export class Keeper {
   readonly best: { index: number; score: number }[] = [];
   readonly states = new Map<number, RowState>();
   constructor(private readonly keep: number, private readonly withStates: boolean) {}

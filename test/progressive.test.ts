@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine';
 import { OptionsError } from '../src/errors';
+import { Keeper } from '../src/progressive';
 import type { CompressSpec, ProgressiveStage, RankedPassage } from '../src/types';
 import { TINY, tinyGolden } from './helpers';
 
@@ -91,4 +92,30 @@ describe('rankProgressive validation', () => {
     await expect(engine.rankProgressive(query, passages, { stages: [{ depth: 1, keep: 2 }, { depth: 3 }] })).rejects.toThrow(/valid depths: 2, 3, 4/);
     await expect(engine.rankProgressive(query, passages, { stages: [{ depth: 2, keep: 2 }, { depth: 3 }], compress: { layers: [4], ratio: 2 } })).rejects.toThrow(/compress\.layers/);
   });
+});
+
+describe('memory bound', () => {
+  it('Keeper holds at most `keep` rows while batches stream by', () => {
+    const k = new Keeper(3, true);
+    let maxHeld = 0;
+    for (let batch = 0; batch < 50; batch++) {
+      const indices = [batch * 4, batch * 4 + 1, batch * 4 + 2, batch * 4 + 3];
+      const scores = Float32Array.from(indices, (i) => Math.sin(i));
+      const entered = k.offer(indices, scores);
+      for (const b of entered) k.states.set(indices[b]!, { qLen: 0, pLen: 0, layer: 2, hidden: new Float32Array(1), clsAttn: null });
+      maxHeld = Math.max(maxHeld, k.states.size);
+    }
+    expect(maxHeld).toBeLessThanOrEqual(3);
+    const all = Array.from({ length: 200 }, (_, i) => i).sort((a, b) => Math.sin(b) - Math.sin(a));
+    expect(k.best.map((e) => e.index)).toEqual(all.slice(0, 3));
+    expect([...k.states.keys()].sort()).toEqual(all.slice(0, 3).sort());
+  });
+
+  it('2,000 passages through two resumed stages', async () => {
+    const many = Array.from({ length: 2000 }, (_, i) => `passage ${i} on ${i % 5 ? 'cells' : 'genes in mice'}`);
+    const r = await engine.rankProgressive('genes', many, { stages: [{ depth: 2, keep: 10 }, { depth: 3 }] });
+    expect(r.results).toHaveLength(2000);
+    expect(r.stages.map((s) => s.scored)).toEqual([2000, 10]);
+    expect(r.stages[1]!.resumed).toBe(true);
+  }, 120_000);
 });
