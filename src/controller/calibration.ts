@@ -139,13 +139,13 @@ export async function runCalibration(
 
 /**
  * Fit the coefficients to samples, minimising relative error (each sample weighted by
- * 1/ms²), with every coefficient >= 0.
+ * 1/ms², times its `weights` entry, default 1), with every coefficient >= 0.
  */
-export function fitCostModel(samples: readonly CalibrationSample[]): CalibrationFit {
+export function fitCostModel(samples: readonly CalibrationSample[], weights?: readonly number[]): CalibrationFit {
   if (samples.length === 0) throw new RangeError('fitCostModel: no calibration samples');
   const rows = samples.map((s) => countsVector(workCounts(s.config, s.shape)));
   const targets = samples.map((s) => s.ms);
-  const x = nnls(rows, targets, targets.map((t) => 1 / Math.max(t, 1e-3) ** 2));
+  const x = nnls(rows, targets, targets.map((t, i) => (weights?.[i] ?? 1) / Math.max(t, 1e-3) ** 2));
   const coefficients = coefficientsFromVector(x);
   const logs = samples.map((s) => Math.log(s.ms / Math.max(1e-6, predictMs(coefficients, workCounts(s.config, s.shape)))));
   const bias = logs.reduce((a, b) => a + b, 0) / logs.length;

@@ -38,6 +38,8 @@ export interface CandidatePrediction {
 
 /** The controller's decision: the public `ControllerDecision` plus what it was based on. */
 export interface AdaptiveDecision extends ControllerDecision {
+  /** Identifies the decision when its timing is observed. */
+  id: number;
   /** Prediction of the uncorrected cost model (what observed timings are compared with). */
   basePredictedMs: number;
   upperMs: number;
@@ -51,7 +53,8 @@ export interface AdaptiveDecision extends ControllerDecision {
 }
 
 export function isAdaptiveDecision(d: ControllerDecision | undefined | null): d is AdaptiveDecision {
-  return !!d && typeof (d as AdaptiveDecision).basePredictedMs === 'number' && typeof (d as AdaptiveDecision).backend === 'string';
+  return !!d && typeof (d as AdaptiveDecision).id === 'number' && typeof (d as AdaptiveDecision).basePredictedMs === 'number' &&
+    typeof (d as AdaptiveDecision).backend === 'string';
 }
 
 export interface CalibrateOptions {
@@ -68,6 +71,12 @@ export class AdaptiveController {
   private samples: CalibrationSample[] = [];
   private readonly corrections = new Map<ResolvedBackend, LatencyCorrection>();
   private forced: CalibratedConfig | null = null;
+  /** Shapes of recent decisions, by id, until their timing is observed. */
+  private readonly pending = new Map<number, { config: CalibratedConfig; shape: RequestShape }>();
+  private nextId = 1;
+  /** Observed calls (real shapes), the most recent `refitWindow`. */
+  private observed: CalibrationSample[] = [];
+  private sinceRefit = 0;
   private lastForcedShape: RequestShape | null = null;
   /** Batching limits the engine last reported (for the calibration plan). */
   private limitsHint: RequestShape['limits'] | null = null;
@@ -123,11 +132,34 @@ export class AdaptiveController {
     const fit = fitCostModel(samples);
     this.fit = fit;
     this.samples = [...samples];
+    this.observed = [];
+    this.sinceRefit = 0;
     this.coefficients = fit.coefficients;
     this.corrections.set(backend, new LatencyCorrection(this.options.smoothing, this.options.minSpread, {
       mean: fit.bias, variance: fit.spread ** 2, count: 1,
     }));
     return fit;
+  }
+
+  /** Observed calls refits have used (the most recent first-in-first-out window). */
+  get observedCalls(): number {
+    return this.observed.length;
+  }
+
+  /**
+   * Refit the coefficients on the calibration probes plus the observed calls, then rebuild
+   * the backend's correction by replaying the observed calls against the new fit.
+   */
+  private refit(backend: ResolvedBackend): void {
+    if (!this.fit || this.observed.length === 0) return;
+    // The probes keep every term identifiable; as observed calls accumulate they dominate.
+    const probeWeight = Math.min(1, this.options.refitEvery / this.observed.length);
+    const fit = fitCostModel([...this.samples, ...this.observed], [...this.samples.map(() => probeWeight), ...this.observed.map(() => 1)]);
+    this.coefficients = fit.coefficients;
+    const corr = new LatencyCorrection(this.options.smoothing, this.options.minSpread, { mean: 0, variance: this.fit.spread ** 2, count: 1 });
+    for (const o of this.observed) corr.update(o.ms, predictMs(fit.coefficients, workCounts(o.config, o.shape)));
+    this.corrections.set(backend, corr);
+    this.sinceRefit = 0;
   }
 
   /** Predictions for every configuration on a request shape (the demo's chart uses these). */
@@ -151,7 +183,7 @@ export class AdaptiveController {
     if (this.forced) {
       this.lastForcedShape = shape;
       return {
-        config: this.forced, predictedMs: 0, budgetMs: request.budgetMs, fits: true, basePredictedMs: 0, upperMs: 0,
+        id: 0, config: this.forced, predictedMs: 0, budgetMs: request.budgetMs, fits: true, basePredictedMs: 0, upperMs: 0,
         backend: request.backend, calibrated: this.calibrated, accuracyLabel: scale.label, candidates: [],
       };
     }
@@ -174,7 +206,11 @@ export class AdaptiveController {
         'raise budgetMs or re-rank fewer or shorter passages');
     }
     if (!this.calibrated) warnings.push('controller not calibrated: predictions use a generic prior; call controller.calibrate(reranker) first');
+    const id = this.nextId++;
+    this.pending.set(id, { config: configs[pick]!, shape });
+    if (this.pending.size > 256) this.pending.delete(this.pending.keys().next().value!);
     return {
+      id,
       config: { ...configs[pick]! },
       predictedMs: chosen.predictedMs,
       budgetMs: request.budgetMs,
@@ -195,7 +231,15 @@ export class AdaptiveController {
    */
   observe(decision: ControllerDecision | undefined, observedMs: number): void {
     if (!isAdaptiveDecision(decision) || decision.basePredictedMs <= 0) return;
-    this.correction(decision.backend).update(observedMs, decision.basePredictedMs);
+    const basis = this.pending.get(decision.id);
+    this.pending.delete(decision.id);
+    // A refit since the decision changed the base model: compare with the current one.
+    const base = basis ? predictMs(this.coefficients, workCounts(basis.config, basis.shape)) : decision.basePredictedMs;
+    this.correction(decision.backend).update(observedMs, base);
+    if (!basis || !this.fit || this.options.refitEvery === 0) return;
+    this.observed.push({ config: basis.config, shape: basis.shape, ms: observedMs });
+    if (this.observed.length > this.options.refitWindow) this.observed.shift();
+    if (++this.sinceRefit >= this.options.refitEvery) this.refit(decision.backend);
   }
 
   private correction(backend: ResolvedBackend): LatencyCorrection {

@@ -3,7 +3,22 @@
  * and variance of log(observed / predicted). The mean rescales every prediction (throttling,
  * another tab, a warmer cache); the spread gives an upper prediction `exp(mean + k·sd)` that
  * a budget must cover, so a noisy device gets a wider safety margin than a quiet one.
+ * Timing noise on a busy machine has heavy tails (scheduling, GC), so the margin is also at
+ * least the matching empirical quantile of the recent deviations from the mean.
  */
+
+/** Recent deviations kept for the empirical quantile. */
+const WINDOW = 64;
+/** Deviations needed before the empirical quantile is trusted. */
+const MIN_FOR_QUANTILE = 10;
+
+/** Standard normal CDF (Abramowitz–Stegun 7.1.26 erf, |error| < 1.5e-7). */
+export function normalCdf(z: number): number {
+  const x = Math.abs(z) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * x);
+  const erf = 1 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  return z >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
+}
 
 export interface CorrectionState {
   /** EW mean of log(observed / predicted). */
@@ -16,6 +31,7 @@ export interface CorrectionState {
 
 export class LatencyCorrection {
   private state: CorrectionState;
+  private readonly deviations: number[] = [];
 
   /**
    * @param smoothing weight of a new observation (0..1): 0.2 follows a change within ~5 calls.
@@ -31,6 +47,10 @@ export class LatencyCorrection {
     const r = Math.log(observedMs / baseMs);
     const a = this.state.count === 0 ? 1 : this.smoothing;
     const d = r - this.state.mean;
+    if (this.state.count > 0) {
+      this.deviations.push(d);
+      if (this.deviations.length > WINDOW) this.deviations.shift();
+    }
     const mean = this.state.mean + a * d;
     const variance = this.state.count === 0 ? this.state.variance : (1 - a) * (this.state.variance + a * d * d);
     this.state = { mean, variance, count: this.state.count + 1 };
@@ -46,9 +66,18 @@ export class LatencyCorrection {
     return Math.exp(this.state.mean);
   }
 
-  /** Multiplier for the upper prediction at `k` standard deviations. */
+  /**
+   * Multiplier for the upper prediction at `k` standard deviations, or at the empirical
+   * quantile Φ(k) of the recent deviations if that is wider (heavy tails).
+   */
   upperFactor(k: number): number {
-    return Math.exp(this.state.mean + k * this.spread);
+    let margin = k * this.spread;
+    if (this.deviations.length >= MIN_FOR_QUANTILE) {
+      const sorted = [...this.deviations].sort((a, b) => a - b);
+      const q = sorted[Math.min(sorted.length - 1, Math.ceil(normalCdf(k) * sorted.length) - 1)]!;
+      margin = Math.max(margin, q);
+    }
+    return Math.exp(this.state.mean + margin);
   }
 
   snapshot(): CorrectionState {

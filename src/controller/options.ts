@@ -18,10 +18,18 @@ export interface ControllerOptions {
   minSpread?: number;
   /** Coefficients used before `calibrate()` (decisions then say they are uncalibrated). */
   prior?: CostCoefficients;
-  /** Timed runs per calibration probe (after one untimed run). Default 2. */
+  /** Timed runs per calibration probe (after one untimed run); the median counts. Default 3. */
   calibrationRepeats?: number;
   /** Query tokens assumed when the engine does not report `qLen`. Default 12. */
   fallbackQLen?: number;
+  /**
+   * Refit the cost model's coefficients after this many observed calls, on the calibration
+   * probes plus the most recent `refitWindow` observed calls (their real shapes). 0 = never.
+   * Default 8.
+   */
+  refitEvery?: number;
+  /** Observed calls kept for refitting. Default 64. */
+  refitWindow?: number;
 }
 
 export const defaultControllerOptions = {
@@ -29,8 +37,10 @@ export const defaultControllerOptions = {
   smoothing: 0.2,
   minSpread: 0.05,
   prior: priorCoefficients,
-  calibrationRepeats: 2,
+  calibrationRepeats: 3,
   fallbackQLen: 12,
+  refitEvery: 8,
+  refitWindow: 64,
 } satisfies Required<ControllerOptions>;
 
 export type ResolvedControllerOptions = typeof defaultControllerOptions;
@@ -48,6 +58,8 @@ export function resolveControllerOptions(options: ControllerOptions = {}): Resol
   if (!(typeof o.minSpread === 'number' && o.minSpread >= 0)) fail('minSpread', 'a number >= 0, e.g. 0.05', o.minSpread);
   if (!(Number.isInteger(o.calibrationRepeats) && o.calibrationRepeats >= 1)) fail('calibrationRepeats', 'a positive integer', o.calibrationRepeats);
   if (!(Number.isInteger(o.fallbackQLen) && o.fallbackQLen >= 0)) fail('fallbackQLen', 'an integer >= 0', o.fallbackQLen);
+  if (!(Number.isInteger(o.refitEvery) && o.refitEvery >= 0)) fail('refitEvery', 'an integer >= 0 (0 = never refit)', o.refitEvery);
+  if (!(Number.isInteger(o.refitWindow) && o.refitWindow >= 1)) fail('refitWindow', 'a positive integer', o.refitWindow);
   const p = o.prior as Partial<CostCoefficients> | null;
   const terms = ['perCall', 'perStep', 'perToken', 'perLayerToken', 'perLayerTokenSq'] as const;
   if (typeof p !== 'object' || p === null || terms.some((k) => !(typeof p[k] === 'number' && p[k] >= 0))) {

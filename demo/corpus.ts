@@ -1,0 +1,73 @@
+/**
+ * The demo's corpus: the embedded default (public/corpus/default.json, text written for this
+ * project), a BEIR folder by URL (served by vite, e.g. /@fs/<abs path>), or files the user
+ * picks: BEIR corpus.jsonl (+ queries.jsonl), or plain .txt/.md files split into paragraphs.
+ */
+import { joinLocation } from '../src/data/lines';
+import { readCorpus, readQueries, type BeirDocument } from '../src/data/beir';
+
+export interface DemoCorpus {
+  name: string;
+  documents: BeirDocument[];
+  /** Example queries shown as chips. */
+  queries: string[];
+}
+
+interface DefaultFile {
+  name: string;
+  description: string;
+  documents: { id: string; title: string; text: string }[];
+  queries: { id: string; text: string }[];
+}
+
+/** The embedded default corpus (works offline: it is part of the page). */
+export async function loadDefaultCorpus(): Promise<DemoCorpus> {
+  const res = await fetch('/corpus/default.json');
+  if (!res.ok) throw new Error(`default corpus: HTTP ${res.status} for /corpus/default.json (is public/ served?)`);
+  const file = (await res.json()) as DefaultFile;
+  return {
+    name: `default: ${file.documents.length} passages on six topics`,
+    documents: file.documents.map(({ id, title, text }) => ({ id, title, text })),
+    queries: file.queries.map((q) => q.text),
+  };
+}
+
+/** A BEIR folder at a URL: corpus.jsonl and, if present, queries.jsonl. */
+export async function loadBeirUrl(folder: string, maxDocuments = 50_000): Promise<DemoCorpus> {
+  const base = new URL(folder.endsWith('/') ? folder : `${folder}/`, location.href).href;
+  const documents = await readCorpus(joinLocation(base, 'corpus.jsonl'), maxDocuments);
+  const queries = await readQueries(joinLocation(base, 'queries.jsonl')).catch(() => []);
+  return { name: `BEIR ${folder}: ${documents.length} documents`, documents, queries: queries.slice(0, 12).map((q) => q.text) };
+}
+
+/** Paragraphs of a text file as passages (title: file name). */
+function textPassages(name: string, text: string): BeirDocument[] {
+  return text.split(/\r?\n\s*\r?\n/).map((p) => p.replace(/\s+/g, ' ').trim()).filter((p) => p.length > 0)
+    .map((p, i) => ({ id: `${name}#${i + 1}`, title: name, text: p }));
+}
+
+/** Files from an <input type=file> (or a folder): BEIR jsonl files and/or text files. */
+export async function loadFiles(files: readonly File[]): Promise<DemoCorpus> {
+  const byName = (n: string) => files.find((f) => f.name === n);
+  const corpusFile = byName('corpus.jsonl') ?? files.find((f) => f.name.endsWith('.jsonl') && !f.name.startsWith('queries'));
+  if (corpusFile) {
+    const url = URL.createObjectURL(corpusFile);
+    try {
+      const documents = await readCorpus(url, 50_000);
+      const qf = byName('queries.jsonl');
+      let queries: string[] = [];
+      if (qf) {
+        const qurl = URL.createObjectURL(qf);
+        try { queries = (await readQueries(qurl)).slice(0, 12).map((q) => q.text); } finally { URL.revokeObjectURL(qurl); }
+      }
+      return { name: `${corpusFile.name}: ${documents.length} documents`, documents, queries };
+    } finally {
+      URL.revokeObjectURL(url);
+    }
+  }
+  const texts = files.filter((f) => /\.(txt|md|markdown|text)$/i.test(f.name));
+  if (texts.length === 0) throw new Error('no usable file: pick corpus.jsonl (+ queries.jsonl) in BEIR format, or .txt/.md files');
+  const documents = (await Promise.all(texts.map(async (f) => textPassages(f.name, await f.text())))).flat();
+  if (documents.length === 0) throw new Error('the text files are empty');
+  return { name: `${texts.length} text file(s): ${documents.length} paragraphs`, documents, queries: [] };
+}
