@@ -87,3 +87,91 @@ def evaluate(model: MatryoshkaReranker, enc: Encoder, ds: Beir, qids: list[str],
             log(f"  eval {n + 1}/{len(qids)} queries, {time.time() - t0:.0f}s")
     qrels = {q: ds.qrels[q] for q in qids}
     return {name: measure(qrels, run) for name, run in runs.items()}
+
+
+# ---- command line ----------------------------------------------------------------------------
+
+def load_checkpoint(path: str, exported: bool = True) -> MatryoshkaReranker:
+    """A trained checkpoint, rounded to the bundle's storage precision unless exported=False."""
+    from .export import quantize_, round_adapters_
+    from .pretrained import load_pretrained
+    m = load_pretrained()
+    m.load_state_dict(torch.load(path, map_location="cpu"))
+    if exported:
+        quantize_(m)
+        round_adapters_(m)
+    return m.eval()
+
+
+def resolve_dataset(spec: str, root: str) -> tuple[str, str, str, bool]:
+    """'cisi' -> (name, folder, split 'test', dev_only False); 'scifact-dev' -> train split, dev queries;
+    a path with ':split' also works ('/data/trec-covid:test')."""
+    from pathlib import Path
+    path, _, split = spec.partition(":")
+    if path == "scifact-dev":
+        return "scifact-dev", str(Path(root) / "scifact"), "train", True
+    folder = path if ("/" in path) else str(Path(root) / path)
+    if not split:
+        qrels = sorted(p.stem for p in (Path(folder) / "qrels").glob("*.tsv"))
+        split = "test" if "test" in qrels else (qrels[0] if qrels else "test")
+    return Path(folder).name, folder, split, False
+
+
+def main():
+    import argparse
+    import json
+    import random
+    from pathlib import Path
+    from .data import is_dev, load_beir, load_tokenizer
+    from .pretrained import tokenizer_path
+    p = argparse.ArgumentParser(description="Re-rank BM25 candidates on BEIR folders with many configurations.")
+    p.add_argument("--ckpt", required=True)
+    p.add_argument("--datasets", default="scifact-dev,adi,cisi,cranfield,medline")
+    p.add_argument("--data-root", default=str(Path(__file__).resolve().parents[3] / "shared" / "datasets"))
+    p.add_argument("--configs", default="exits", help="'grid' (calibration table), 'exits', or names like d6,d3,d6-c2-r4")
+    p.add_argument("--k", type=int, default=100)
+    p.add_argument("--max-queries", type=int, default=0, help="0 = all; else a fixed random sample (seed 0)")
+    p.add_argument("--raw", action="store_true", help="evaluate float32 training weights, not the exported rounding")
+    p.add_argument("--out", required=True)
+    a = p.parse_args()
+    model = load_checkpoint(a.ckpt, exported=not a.raw)
+    L, exits = model.cfg.layers, model.cfg.exits
+    grid = config_grid(L, exits)
+    if a.configs == "grid":
+        archs = grid
+    elif a.configs == "exits":
+        archs = [SubArch(d) for d in exits]
+    else:
+        by_name = {g.name: g for g in grid}
+        archs = [by_name[n] if n in by_name else parse_name(n) for n in a.configs.split(",")]
+    enc = Encoder(load_tokenizer(tokenizer_path()))
+    results = {}
+    for spec in a.datasets.split(","):
+        name, folder, split, dev_only = resolve_dataset(spec, a.data_root)
+        ds = load_beir(folder, split)
+        qids = sorted(q for q in ds.qrels if (is_dev(q) if dev_only else True))
+        if a.max_queries and len(qids) > a.max_queries:
+            qids = sorted(random.Random(0).sample(qids, a.max_queries))
+        t0 = time.time()
+        res = evaluate(model, enc, ds, qids, archs, k=a.k)
+        results[name] = {"split": split, "queries": len(qids), "k": a.k, "seconds": round(time.time() - t0),
+                         "results": res}
+        print(f"{name}: {len(qids)} queries, bm25 {res['bm25']['ndcg10']:.4f}, "
+              + ", ".join(f"{n} {r['ndcg10']:.4f}" for n, r in res.items() if n != "bm25"), flush=True)
+        Path(a.out).write_text(json.dumps(results, indent=1))
+
+
+def parse_name(name: str) -> SubArch:
+    """'d4-c2-3-r4-mean' -> SubArch(4, (2, 3), 4, 'mean')."""
+    parts = name.split("-")
+    depth = int(parts[0][1:])
+    if len(parts) == 1:
+        return SubArch(depth)
+    mode = "mean" if parts[-1] == "mean" else "attention"
+    layers = tuple(int(x.removeprefix("c")) for x in parts[1:] if not x.startswith("r") and x != "mean")
+    ratio = int(next(x for x in parts if x.startswith("r"))[1:])
+    return SubArch(depth, layers, ratio, mode)
+
+
+if __name__ == "__main__":
+    main()
