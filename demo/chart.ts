@@ -54,8 +54,10 @@ export function renderChart(host: HTMLElement, input: ChartInput): void {
     svg.append(node('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', class: 'empty' }, 'run a search to see every configuration'));
     return;
   }
-  const xs = pts.map((p) => p.x).concat(input.budgetMs !== undefined ? [input.budgetMs] : []);
-  const xMax = Math.max(...xs) * 1.08;
+  // The axis spans the points (and the budget when it is close); a far budget is an arrow.
+  const pMax = Math.max(...pts.map((p) => p.x));
+  const budgetOnAxis = input.budgetMs !== undefined && input.budgetMs <= pMax * 1.6;
+  const xMax = Math.max(pMax, budgetOnAxis ? input.budgetMs! : 0) * 1.08;
   const ys = pts.map((p) => p.accuracy);
   const yPad = (Math.max(...ys) - Math.min(...ys)) * 0.1 || 0.05;
   const yLo = Math.min(...ys) - yPad;
@@ -80,9 +82,13 @@ export function renderChart(host: HTMLElement, input: ChartInput): void {
   axes.append(node('text', { x: 14, y: (H - M.bottom + M.top) / 2, 'text-anchor': 'middle', class: 'label', transform: `rotate(-90 14 ${(H - M.bottom + M.top) / 2})` }, input.accuracyLabel));
   svg.append(axes);
 
-  if (input.budgetMs !== undefined && input.budgetMs <= xMax) {
-    svg.append(node('line', { class: 'budget', x1: X(input.budgetMs), y1: M.top, x2: X(input.budgetMs), y2: H - M.bottom }));
-    svg.append(node('text', { class: 'budget-label', x: X(input.budgetMs) + 4, y: M.top + 10 }, `budget ${input.budgetMs.toFixed(0)} ms`));
+  if (input.budgetMs !== undefined && budgetOnAxis) {
+    const bx = X(input.budgetMs);
+    const right = bx > W - M.right - 90;
+    svg.append(node('line', { class: 'budget', x1: bx, y1: M.top, x2: bx, y2: H - M.bottom }));
+    svg.append(node('text', { class: 'budget-label', x: right ? bx - 4 : bx + 4, y: M.top + 10, 'text-anchor': right ? 'end' : 'start' }, `budget ${input.budgetMs.toFixed(0)} ms`));
+  } else if (input.budgetMs !== undefined) {
+    svg.append(node('text', { class: 'budget-label', x: W - M.right, y: M.top + 10, 'text-anchor': 'end' }, `budget ${input.budgetMs.toFixed(0)} ms →`));
   }
 
   const front = paretoFront(pts.map((p) => ({ cost: p.x, accuracy: p.accuracy })));
@@ -94,13 +100,26 @@ export function renderChart(host: HTMLElement, input: ChartInput): void {
   });
   svg.append(node('path', { class: 'front-line', d }));
 
+  // Labels for the front and the pick, skipping one that would overlap a placed label.
+  const placed: { x: number; y: number }[] = [];
+  const labelFits = (x: number, y: number): boolean => !placed.some((q) => Math.abs(q.y - y) < 11 && Math.abs(q.x - x) < 64);
+  const order = pts.map((_, i) => i).sort((a, b) => Number(pts[b]!.name === input.pick) - Number(pts[a]!.name === input.pick));
+  const labelled = new Set<number>();
+  for (const i of order) {
+    const p = pts[i]!;
+    if (!frontSet.has(i) && p.name !== input.pick) continue;
+    const x = X(p.x) + 8;
+    const y = Y(p.accuracy) - 6;
+    if (p.name === input.pick || labelFits(x, y)) { placed.push({ x, y }); labelled.add(i); }
+  }
+
   pts.forEach((p, i) => {
     const g = node('g', { 'data-config': p.name, class: [frontSet.has(i) ? 'front' : '', p.measuredMs !== undefined ? 'measured' : 'predicted', p.name === input.pick ? 'pick' : ''].join(' ').trim() });
     g.append(node('circle', { cx: X(p.x), cy: Y(p.accuracy), r: p.name === input.pick ? 7 : 4.5 }));
     const t = `${p.name}: ${p.accuracy.toFixed(3)}, ${p.measuredMs !== undefined ? `measured ${p.measuredMs.toFixed(1)} ms` : ''}` +
       `${p.predictedMs !== undefined ? ` predicted ${p.predictedMs.toFixed(1)} ms` : ''}`;
     g.append(node('title', {}, t));
-    if (frontSet.has(i) || p.name === input.pick) g.append(node('text', { x: X(p.x) + 8, y: Y(p.accuracy) - 6, class: 'point-label' }, p.name));
+    if (labelled.has(i)) g.append(node('text', { x: X(p.x) + 8, y: Y(p.accuracy) - 6, class: 'point-label' }, p.name));
     svg.append(g);
   });
 }

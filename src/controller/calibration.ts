@@ -4,7 +4,9 @@
  * (shallowest and deepest exit), passage length (short, about a third, the maximum), passage
  * count (one, one batch, two batches) and compression, so every cost term is pinned by at
  * least two of them. Each probe runs once untimed (first runs compile kernels) and then
- * `repeats` times; the median counts. Total: a few seconds on MiniLM-L6/WASM.
+ * `repeats` times. The fit uses each probe's fastest run (the cost without interference: on a
+ * busy machine the other runs mostly measure the neighbours); every run then sets the starting
+ * level and spread of the online correction. Total: a few seconds on MiniLM-L6/WASM.
  *
  * The probes go through the `budgetMs` hook with the configuration forced, so the engine
  * reports the exact token lengths it used (the controller has no tokenizer of its own).
@@ -24,8 +26,10 @@ export interface CalibrationProbe {
 export interface CalibrationSample {
   config: CalibratedConfig;
   shape: RequestShape;
-  /** Median wall-clock milliseconds of `rank` as the caller sees it. */
+  /** Wall-clock milliseconds of `rank` as the caller sees it (the fastest run of a probe). */
   ms: number;
+  /** Every timed run of the probe (absent for observed calls). */
+  runsMs?: number[];
 }
 
 export interface CalibrationFit {
@@ -34,6 +38,8 @@ export interface CalibrationFit {
   spread: number;
   /** Mean of log(measured / fitted) (close to 0). */
   bias: number;
+  /** Mean and standard deviation of log(run / fitted) over every timed run. */
+  runs: { bias: number; spread: number };
 }
 
 /** What calibration needs from the controller: force a configuration and read back the shape. */
@@ -95,10 +101,9 @@ export function calibrationPlan(info: ModelInfo, limits: BatchingLimits): Calibr
   return probes;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+const meanSd = (xs: number[]): { bias: number; spread: number } => {
+  const bias = xs.reduce((a, b) => a + b, 0) / xs.length;
+  return { bias, spread: Math.sqrt(xs.reduce((a, b) => a + (b - bias) ** 2, 0) / Math.max(1, xs.length - 1)) };
 };
 
 const now = (): number => performance.now();
@@ -128,7 +133,7 @@ export async function runCalibration(
         if (r > 0) times.push(now() - t0);
       }
       const shape = hook.captured();
-      if (shape) samples.push({ config: probe.config, shape, ms: median(times) });
+      if (shape) samples.push({ config: probe.config, shape, ms: Math.min(...times), runsMs: times });
       options.onProbe?.(i + 1, probes.length);
     }
   } finally {
@@ -147,8 +152,8 @@ export function fitCostModel(samples: readonly CalibrationSample[], weights?: re
   const targets = samples.map((s) => s.ms);
   const x = nnls(rows, targets, targets.map((t, i) => (weights?.[i] ?? 1) / Math.max(t, 1e-3) ** 2));
   const coefficients = coefficientsFromVector(x);
-  const logs = samples.map((s) => Math.log(s.ms / Math.max(1e-6, predictMs(coefficients, workCounts(s.config, s.shape)))));
-  const bias = logs.reduce((a, b) => a + b, 0) / logs.length;
-  const spread = Math.sqrt(logs.reduce((a, b) => a + (b - bias) ** 2, 0) / Math.max(1, logs.length - 1));
-  return { coefficients, spread, bias };
+  const fitted = samples.map((s) => Math.max(1e-6, predictMs(coefficients, workCounts(s.config, s.shape))));
+  const { bias, spread } = meanSd(samples.map((s, i) => Math.log(s.ms / fitted[i]!)));
+  const runs = meanSd(samples.flatMap((s, i) => (s.runsMs ?? [s.ms]).map((t) => Math.log(t / fitted[i]!))));
+  return { coefficients, spread, bias, runs };
 }

@@ -135,8 +135,9 @@ export class AdaptiveController {
     this.observed = [];
     this.sinceRefit = 0;
     this.coefficients = fit.coefficients;
+    // Start at the level and spread of every timed run (the fit follows the fastest ones).
     this.corrections.set(backend, new LatencyCorrection(this.options.smoothing, this.options.minSpread, {
-      mean: fit.bias, variance: fit.spread ** 2, count: 1,
+      mean: fit.runs.bias, variance: fit.runs.spread ** 2, count: 1,
     }));
     return fit;
   }
@@ -156,7 +157,7 @@ export class AdaptiveController {
     const probeWeight = Math.min(1, this.options.refitEvery / this.observed.length);
     const fit = fitCostModel([...this.samples, ...this.observed], [...this.samples.map(() => probeWeight), ...this.observed.map(() => 1)]);
     this.coefficients = fit.coefficients;
-    const corr = new LatencyCorrection(this.options.smoothing, this.options.minSpread, { mean: 0, variance: this.fit.spread ** 2, count: 1 });
+    const corr = new LatencyCorrection(this.options.smoothing, this.options.minSpread, { mean: 0, variance: this.fit.runs.spread ** 2, count: 1 });
     for (const o of this.observed) corr.update(o.ms, predictMs(fit.coefficients, workCounts(o.config, o.shape)));
     this.corrections.set(backend, corr);
     this.sinceRefit = 0;
