@@ -1,48 +1,38 @@
 /**
  * Command-line arguments of the benchmark CLI (bench/cli.ts):
  *   npm run bench -- --dataset <BEIR dir> [--split test] --model <bundle dir>
- *     [--configs all|name,...] [--queries N] [--top-k 100] [--backend wasm|webgpu] --out <file.json>
+ *     [--configs all|name,...] [--queries N] [--top-k 100] [--backend wasm|webgpu]
+ *     [--progressive 2:20,6[;...]] --out <file.json>
  * `--split` may carry a query half of the shared dev split (docs/dev-split.md):
  * `--split train:dev` evaluates scifact's dev queries, `train:test` the others.
  */
 import { parseArgs } from 'node:util';
-import type { QuerySplitSide } from '../src/data/dev-split';
+import { parseSchedules } from './progressive-plan';
+import { ArgsError, type BenchSettings } from './settings';
+
+export { ArgsError } from './settings';
+export type { BenchBackend } from './settings';
 
 export const USAGE = [
   'usage: npm run bench -- --dataset <BEIR dir> [--split test] --model <bundle dir>',
-  '         [--configs all|name,...] [--queries N] [--top-k 100] [--backend wasm|webgpu] --out <file.json>',
+  '         [--configs all|name,...] [--queries N] [--top-k 100] [--backend wasm|webgpu]',
+  '         [--progressive depth:keep,...,depth[;...]] --out <file.json>',
   '',
   '  --dataset   folder with corpus.jsonl, queries.jsonl, qrels/<split>.tsv (e.g. ../shared/datasets/scifact)',
   '  --split     qrels split (default test); add :dev or :test for the shared dev split, e.g. train:dev',
   '  --model     bundle folder (manifest.json, docs/bundle-format.md)',
-  '  --configs   configurations to benchmark: all (default) or names from the manifest, comma-separated',
+  '  --configs   configurations to benchmark: all (default) or names from the manifest, comma-separated;',
+  '              the full configuration always runs (the reference of the latency ratios)',
   '  --queries   use only the first N queries of the split (default: all)',
   '  --top-k     BM25 candidates re-ranked per query (default 100)',
   '  --backend   wasm (default) or webgpu',
+  '  --progressive  progressive re-ranking schedules, one row each: 2:20,6 scores all candidates',
+  '              at exit 2 and the best 20 at depth 6; several separated by ";" (default: none)',
   '  --out       where to write the JSON report',
 ].join('\n');
 
-/** A usage mistake: the message says what to change; the CLI prints it with {@link USAGE}. */
-export class ArgsError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ArgsError';
-  }
-}
-
-export type BenchBackend = 'wasm' | 'webgpu';
-
-export interface BenchArgs {
-  dataset: string;
-  split: string;
-  querySplit: QuerySplitSide;
-  model: string;
-  /** `all` or the configuration names asked for. */
-  configs: 'all' | string[];
-  /** Undefined: every query of the split. */
-  queries: number | undefined;
-  topK: number;
-  backend: BenchBackend;
+/** The CLI's settings: what to measure (bench/settings.ts) and where to write the report. */
+export interface BenchArgs extends BenchSettings {
   out: string;
 }
 
@@ -66,6 +56,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
         queries: { type: 'string' },
         'top-k': { type: 'string', default: '100' },
         backend: { type: 'string', default: 'wasm' },
+        progressive: { type: 'string' },
         out: { type: 'string' },
       },
       strict: true,
@@ -94,6 +85,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     queries: values.queries === undefined ? undefined : positiveInt('--queries', values.queries),
     topK: positiveInt('--top-k', values['top-k']),
     backend: values.backend,
+    ...(values.progressive === undefined ? {} : { progressive: parseSchedules(values.progressive) }),
     out: values.out ?? '',
   };
 }

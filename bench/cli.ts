@@ -1,11 +1,13 @@
 /**
  * Benchmark CLI:
  *   npm run bench -- --dataset <BEIR dir> [--split test] --model <bundle dir>
- *     [--configs all|name,...] [--queries N] [--top-k 100] [--backend wasm|webgpu] --out <file.json>
+ *     [--configs all|name,...] [--queries N] [--top-k 100] [--backend wasm|webgpu]
+ *     [--progressive 2:20,6] --out <file.json>
  * Writes the JSON report (bench/report.ts) and prints a table. Exit codes: 0 ok, 2 usage, 1 failure.
  */
 import { ArgsError, USAGE, parseBenchArgs } from './args';
-import { formatTable, writeReport } from './report';
+import { formatTable } from './report';
+import { writeReport } from './report-file';
 import { runBenchmark } from './runner';
 
 async function main(): Promise<void> {

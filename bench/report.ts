@@ -1,9 +1,9 @@
 /**
- * The benchmark report: the JSON written by `--out` and the table printed at the end.
- * Shape: { dataset, backend, machine, queries, topK, rows: [...], peers: { bm25, transformersjs } }.
+ * The benchmark report: the JSON written by the CLI's `--out` and the browser suite, and the
+ * table printed at the end. Environment-neutral (no Node imports; bench/report-file.ts writes it).
+ * Shape: { dataset, backend, machine, queries, topK, model, fullConfig, rows: [...],
+ * peers: { bm25, transformersjs }, createdAt }.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { MachineInfo } from './machine';
 import type { Bm25PeerResult } from './scenarios/bm25';
 import type { MatryoshkaResult, ModelRow } from './scenarios/matryoshka';
@@ -18,16 +18,17 @@ export interface BenchReport {
   queries: number;
   topK: number;
   model: MatryoshkaResult['model'];
-  /** One row per configuration of the bundle. */
+  /** The configuration every `latencyRatio` is relative to (depth = numLayers, no compression). */
+  fullConfig?: string | null;
+  /** One row per configuration run, then one per progressive schedule. */
   rows: ModelRow[];
   peers: { bm25: Bm25PeerResult; transformersjs: TransformersJsResult | Skipped };
   createdAt: string;
 }
 
-export function writeReport(path: string, report: BenchReport): void {
-  mkdirSync(dirname(path), { recursive: true });
-  // NaN (no timed query) is not JSON: write null.
-  writeFileSync(path, `${JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
+/** The report as JSON text; NaN (no timed query) is not JSON and becomes null. */
+export function reportJson(report: BenchReport): string {
+  return `${JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`;
 }
 
 function cell(x: number | null | undefined, digits: number): string {
@@ -38,23 +39,42 @@ function ms(x: number): string {
   return cell(x, Number.isFinite(x) && x < 10 ? 2 : 1);
 }
 
-/** A fixed-width text table of every system: quality, then latency. */
+/**
+ * "our full configuration is 1.8x faster than transformers.js" (median per-query ratio), or
+ * undefined when either side did not run.
+ */
+export function speedVersusTransformers(report: BenchReport): string | undefined {
+  const hf = report.peers.transformersjs;
+  if (isSkipped(hf) || hf.latencyRatio === null || !report.fullConfig) return undefined;
+  const r = hf.latencyRatio;
+  const how = r >= 1 ? `${r.toFixed(2)}x faster than` : `${(1 / r).toFixed(2)}x slower than`;
+  return `full configuration ${report.fullConfig} is ${how} transformers.js (${hf.device}) on the same token ids (median per-query time ratio)`;
+}
+
+/**
+ * A fixed-width text table of every system: quality, then latency. `lat/full` is the row's time
+ * over the full configuration's on the same queries, next to its FLOPs ratio: latency tracks
+ * FLOPs when the two columns agree.
+ */
 export function formatTable(report: BenchReport): string {
   const recall = `R@${report.topK}`;
-  const header = ['system', 'flops', 'nDCG@10', 'RR@10', 'R@10', recall, 'median ms', 'p95 ms'];
-  const line = (name: string, flops: string, r: SystemResult): string[] => [
-    name, flops, cell(r.metrics['nDCG@10'], 4), cell(r.metrics['RR@10'], 4), cell(r.metrics['R@10'], 4),
+  const header = ['system', 'flops', 'lat/full', 'nDCG@10', 'RR@10', 'R@10', recall, 'median ms', 'p95 ms'];
+  const line = (name: string, flops: string, ratio: string, r: SystemResult): string[] => [
+    name, flops, ratio, cell(r.metrics['nDCG@10'], 4), cell(r.metrics['RR@10'], 4), cell(r.metrics['R@10'], 4),
     cell(r.metrics[recall], 4), ms(r.latency.medianMs), ms(r.latency.p95Ms),
   ];
-  const body: string[][] = [line('bm25', '-', report.peers.bm25)];
-  for (const row of report.rows) body.push(line(row.config, cell(row.flopsRatio, 2), row));
+  const body: string[][] = [line('bm25', '-', '-', report.peers.bm25)];
+  for (const row of report.rows) body.push(line(row.config, cell(row.flopsRatio, 2), cell(row.latencyRatio, 2), row));
   const hf = report.peers.transformersjs;
-  if (!isSkipped(hf)) body.push(line(`transformers.js (${hf.device})`, '1.00', hf));
+  if (!isSkipped(hf)) body.push(line(`transformers.js (${hf.device})`, '1.00', cell(hf.latencyRatio, 2), hf));
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)));
   const fmt = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   const notes: string[] = [];
   if (isSkipped(report.model)) notes.push(`model rows: ${report.model.skipped}`);
   if (isSkipped(hf)) notes.push(`transformers.js: ${hf.skipped}`);
+  if (report.fullConfig) notes.push(`lat/full: median per-query time over ${report.fullConfig}'s, same run and candidates`);
+  const speed = speedVersusTransformers(report);
+  if (speed) notes.push(speed);
   const title = `${report.dataset.name} (${report.dataset.split}${report.dataset.querySplit === 'all' ? '' : `:${report.dataset.querySplit}`}), ${report.queries} queries, top ${report.topK}, ${report.backend}`;
   return [title, fmt(header), ...body.map(fmt), ...notes].join('\n');
 }

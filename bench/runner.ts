@@ -1,17 +1,14 @@
 /**
- * Runs the scenarios of one benchmark in order — bm25 (which also produces the candidates),
- * the matryoshka configurations, the transformers.js peer — and assembles the report.
+ * The Node side of a benchmark run (bench/cli.ts): machine description, createReranker, and
+ * transformers.js on onnxruntime-node, around the environment-neutral bench/benchmark.ts.
  */
-import { basename, resolve } from 'node:path';
-import { loadBeir } from '../src/data/beir';
-import { querySplitFilter } from '../src/data/dev-split';
-import type { BenchArgs } from './args';
+import { resolve } from 'node:path';
+import type { BenchSettings } from './settings';
+import { lastSegment, runBenchmarkIn } from './benchmark';
 import { describeMachine } from './machine';
 import type { BenchReport } from './report';
-import { runBm25 } from './scenarios/bm25';
-import { runMatryoshka } from './scenarios/matryoshka';
-import type { ScenarioContext } from './scenarios/scenario';
-import { runTransformersJs } from './scenarios/transformersjs';
+import type { CreateReranker } from './scenarios/matryoshka';
+import { errorMessage, type Skipped } from './scenarios/scenario';
 
 export interface RunnerOptions {
   /** Progress lines. Default: stderr. */
@@ -27,27 +24,25 @@ export const defaultRunnerOptions = {
   transformersjs: true,
 } satisfies RunnerOptions;
 
-export async function runBenchmark(args: BenchArgs, options: RunnerOptions = {}): Promise<BenchReport> {
-  const opts = { ...defaultRunnerOptions, ...options };
-  const dataset = await loadBeir(args.dataset, { split: args.split, queryFilter: querySplitFilter(args.querySplit) });
-  for (const w of dataset.warnings) opts.log(`warning: ${w}`);
-  const queries = args.queries === undefined ? dataset.queries : dataset.queries.slice(0, args.queries);
-  if (queries.length === 0) throw new Error(`No queries with judgements in ${args.dataset} split ${args.split}${args.querySplit === 'all' ? '' : `:${args.querySplit}`}.`);
-  opts.log(`dataset: ${dataset.corpus.length} documents, ${queries.length} queries`);
-  const ctx: ScenarioContext = { args, dataset, queries, candidates: new Map(), log: opts.log };
+/** createReranker from src/index.ts, or why it cannot be loaded (the BM25 rows still run). */
+export async function loadCreateReranker(): Promise<CreateReranker | Skipped> {
+  try {
+    const mod = await import('../src/index');
+    return mod.createReranker;
+  } catch (err) {
+    return { skipped: `src/index.ts could not be loaded (${errorMessage(err)}); model rows need createReranker from it.` };
+  }
+}
 
-  const bm25 = await runBm25(ctx);
-  const matryoshka = await runMatryoshka(ctx);
-  const transformersjs = opts.transformersjs ? await runTransformersJs(ctx) : { skipped: 'disabled' };
-  return {
-    dataset: { name: basename(resolve(args.dataset)), location: args.dataset, split: args.split, querySplit: args.querySplit, documents: dataset.corpus.length },
-    backend: args.backend,
+export async function runBenchmark(args: BenchSettings, options: RunnerOptions = {}): Promise<BenchReport> {
+  const opts = { ...defaultRunnerOptions, ...options };
+  return runBenchmarkIn(args, {
     machine: describeMachine(),
-    queries: queries.length,
-    topK: args.topK,
-    model: matryoshka.model,
-    rows: matryoshka.rows,
-    peers: { bm25, transformersjs },
-    createdAt: new Date().toISOString(),
-  };
+    createReranker: await loadCreateReranker(),
+    datasetName: lastSegment(resolve(args.dataset)),
+    // In Node transformers.js has no WASM device: `cpu` is onnxruntime-node (native code), so on the
+    // wasm backend this peer is a stronger baseline than the browser's WASM would be.
+    transformersjs: opts.transformersjs ? { device: args.backend === 'webgpu' ? 'webgpu' : 'cpu', modelLocation: resolve(args.model) } : false,
+    log: opts.log,
+  });
 }

@@ -1,48 +1,57 @@
 /**
- * Scenario `matryoshka`: one report row per configuration of the bundle. Each row re-ranks the
- * BM25 candidates with `rank(query, passages, { config })` and times the call. The reranker
- * comes from `createReranker` (src/index.ts); while that is not there the rows are skipped
- * with the reason and the BM25 path still runs.
+ * Scenario `matryoshka`: one report row per configuration of the bundle, then one per progressive
+ * schedule (scenarios/progressive.ts). Each row re-ranks the BM25 candidates with
+ * `rank(query, passages, { config })` and times the call. The full configuration (depth =
+ * numLayers, no compression) always runs: every row's `latencyRatio` is its per-query time over
+ * the full configuration's on the same query (bench/latency-ratio.ts), next to its `flopsRatio`.
+ * The reranker factory is passed in (createReranker from src/index.ts), so this runs in Node and
+ * in the browser alike.
  */
-import type { CalibratedConfig, RerankerInterface, RerankerOptions } from '../../src/types';
-import { ArgsError } from '../args';
+import type { CalibratedConfig, ProgressiveStage, RerankerInterface, RerankerOptions } from '../../src/types';
+import { medianLatencyRatio } from '../latency-ratio';
 import { summarize, type LatencySummary } from '../latency';
+import { ArgsError } from '../settings';
+import { runProgressiveSchedule } from './progressive';
 import { rerankAll } from './rerank';
-import { errorMessage, type ScenarioContext, type Skipped, type SystemResult } from './scenario';
+import type { ScenarioContext, Skipped, SystemResult } from './scenario';
 
 export interface ModelRow extends SystemResult {
+  /** Configuration name from the manifest, or the schedule's name for a progressive row. */
   config: string;
+  /** Exit layer (the last stage's for a progressive row). */
   depth: number;
   compress: CalibratedConfig['compress'];
+  /** The manifest's FLOPs ratio; for a progressive row, the mean over queries of what it spent. */
   flopsRatio: number;
+  /** Median over queries of this row's time over the full configuration's (null: not measured). */
+  latencyRatio: number | null;
   /** The trainer's calibration (manifest `dev`), for comparison. */
   calibratedDevNdcg10: number | null;
   /** Model time per query as the engine reports it (`timings.modelMs`), without tokenization. */
   modelLatency: LatencySummary;
   /** Share of candidate passages cut to the model's maximum length. */
   truncatedShare: number;
+  /** Present on progressive rows: the stages. */
+  progressive?: ProgressiveStage[];
 }
 
 export interface MatryoshkaResult {
   model: { location: string; name: string; numLayers: number; backend: string; backendReason: string } | Skipped;
   rows: ModelRow[];
+  /** Name of the full configuration, the reference of every latency ratio. */
+  fullConfig: string | null;
+  /** The full configuration's time per query id (for the peers' ratios). */
+  fullPerQueryMs: Map<string, number>;
 }
 
-type CreateReranker = (options: RerankerOptions) => Promise<RerankerInterface>;
+export type CreateReranker = (options: RerankerOptions) => Promise<RerankerInterface>;
 
-/** Imports `createReranker` from src/index.ts, or says why it cannot. */
-export async function loadCreateReranker(): Promise<CreateReranker | Skipped> {
-  const specifier = '../../src/index'; // a variable: the module may not exist yet
-  let mod: unknown;
-  try {
-    mod = await import(specifier);
-  } catch (err) {
-    return { skipped: `src/index.ts could not be loaded (${errorMessage(err)}); model rows need createReranker from it.` };
-  }
-  const create = (mod as { createReranker?: unknown }).createReranker;
-  if (typeof create !== 'function') return { skipped: 'src/index.ts does not export createReranker yet; model rows skipped.' };
-  return create as CreateReranker;
+export interface MatryoshkaOptions {
+  /** Reranker options besides `model` and `backend` (e.g. `numThreads`, `cache`). Default none. */
+  reranker?: Omit<RerankerOptions, 'model' | 'backend'>;
 }
+
+export const defaultMatryoshkaOptions = { reranker: {} } satisfies MatryoshkaOptions;
 
 /** The configurations asked for by `--configs`, in manifest order; throws listing valid names. */
 export function selectConfigs(available: CalibratedConfig[], wanted: 'all' | string[]): CalibratedConfig[] {
@@ -55,20 +64,37 @@ export function selectConfigs(available: CalibratedConfig[], wanted: 'all' | str
   return available.filter((c) => wanted.includes(c.name));
 }
 
-export async function runMatryoshka(ctx: ScenarioContext): Promise<MatryoshkaResult> {
-  const create = await loadCreateReranker();
+/** The full configuration: deepest exit without compression (else the largest flopsRatio). */
+export function fullConfiguration(configs: readonly CalibratedConfig[], numLayers: number): CalibratedConfig | undefined {
+  return configs.find((c) => c.depth === numLayers && !c.compress) ?? [...configs].sort((a, b) => b.flopsRatio - a.flopsRatio)[0];
+}
+
+export async function runMatryoshka(
+  ctx: ScenarioContext,
+  create: CreateReranker | Skipped,
+  options: MatryoshkaOptions = {},
+): Promise<MatryoshkaResult> {
+  const opts = { ...defaultMatryoshkaOptions, ...options };
   if (typeof create !== 'function') {
     ctx.log(`matryoshka: ${create.skipped}`);
-    return { model: create, rows: [] };
+    return { model: create, rows: [], fullConfig: null, fullPerQueryMs: new Map() };
   }
-  const reranker = await create({ model: ctx.args.model, backend: ctx.args.backend });
+  const reranker = await create({ ...opts.reranker, model: ctx.args.model, backend: ctx.args.backend });
   try {
     const info = await reranker.info();
-    const configs = selectConfigs(info.configurations, ctx.args.configs);
+    const full = fullConfiguration(info.configurations, info.numLayers);
+    const picked = selectConfigs(info.configurations, ctx.args.configs);
+    const configs = info.configurations.filter((c) => c === full || picked.includes(c));
+    const schedules = ctx.args.progressive ?? [];
+    for (const stages of schedules) {
+      const bad = stages.filter((s) => !info.exits.includes(s.depth));
+      if (bad.length > 0) throw new ArgsError(`progressive schedule depth(s) ${bad.map((s) => s.depth).join(', ')} are not exits of the bundle; use ${info.exits.join(', ')}.`);
+    }
     const rows: ModelRow[] = [];
+    const perQuery = new Map<string, Map<string, number>>();
     for (const config of configs) {
       const calls: Array<{ modelMs: number; truncated: number; passages: number }> = [];
-      const result = await rerankAll(ctx, async (query, texts) => {
+      const { result, perQueryMs } = await rerankAll(ctx, async (query, texts) => {
         const ranked = await reranker.rank(query, texts, { config: config.name });
         const scores = new Array<number>(texts.length).fill(Number.NEGATIVE_INFINITY);
         for (const r of ranked.results) scores[r.index] = r.score;
@@ -78,11 +104,13 @@ export async function runMatryoshka(ctx: ScenarioContext): Promise<MatryoshkaRes
       // The first call(s) were warm-up: keep the timed ones, as `latency` does.
       const timed = calls.slice(calls.length - result.latency.count);
       const passages = timed.reduce((s, c) => s + c.passages, 0);
+      perQuery.set(config.name, perQueryMs);
       rows.push({
         config: config.name,
         depth: config.depth,
         compress: config.compress ?? null,
         flopsRatio: config.flopsRatio,
+        latencyRatio: null,
         calibratedDevNdcg10: config.dev?.ndcg10 ?? null,
         ...result,
         modelLatency: summarize(timed.map((c) => c.modelMs)),
@@ -90,9 +118,18 @@ export async function runMatryoshka(ctx: ScenarioContext): Promise<MatryoshkaRes
       });
       ctx.log(`matryoshka ${config.name}: nDCG@10 ${result.metrics['nDCG@10']?.toFixed(4)}, median ${result.latency.medianMs.toFixed(1)} ms`);
     }
+    for (const stages of schedules) {
+      const { row, perQueryMs } = await runProgressiveSchedule(ctx, reranker, info, stages);
+      perQuery.set(row.config, perQueryMs);
+      rows.push(row);
+    }
+    const fullPerQueryMs = (full && perQuery.get(full.name)) || new Map<string, number>();
+    for (const row of rows) row.latencyRatio = full ? medianLatencyRatio(perQuery.get(row.config) ?? new Map(), fullPerQueryMs) : null;
     return {
       model: { location: ctx.args.model, name: info.name, numLayers: info.numLayers, backend: info.backend, backendReason: info.reason },
       rows,
+      fullConfig: full?.name ?? null,
+      fullPerQueryMs,
     };
   } finally {
     await reranker.dispose();

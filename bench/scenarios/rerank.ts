@@ -20,7 +20,13 @@ export interface RerankLoopOptions {
 
 export const defaultRerankLoopOptions = { warmup: 1, label: 'rerank' } satisfies RerankLoopOptions;
 
-export async function rerankAll(ctx: ScenarioContext, score: PassageScorer, options: RerankLoopOptions = {}): Promise<SystemResult> {
+/** A system's result and its time per query id (for latency ratios between systems). */
+export interface RerankOutcome {
+  result: SystemResult;
+  perQueryMs: Map<string, number>;
+}
+
+export async function rerankAll(ctx: ScenarioContext, score: PassageScorer, options: RerankLoopOptions = {}): Promise<RerankOutcome> {
   const opts = { ...defaultRerankLoopOptions, ...options };
   const passagesOf = (qid: string): { ids: string[]; texts: string[] } => {
     const hits = ctx.candidates.get(qid) ?? [];
@@ -34,6 +40,7 @@ export async function rerankAll(ctx: ScenarioContext, score: PassageScorer, opti
 
   const run = new Map<string, string[]>();
   const times: number[] = [];
+  const perQueryMs = new Map<string, number>();
   let done = 0;
   for (const q of ctx.queries) {
     const { ids, texts } = passagesOf(q.id);
@@ -43,12 +50,15 @@ export async function rerankAll(ctx: ScenarioContext, score: PassageScorer, opti
     }
     const start = nowMs();
     const scores = await score(q.text, texts);
-    times.push(nowMs() - start);
+    const elapsed = nowMs() - start;
+    times.push(elapsed);
+    perQueryMs.set(q.id, elapsed);
     if (scores.length !== ids.length) throw new Error(`${opts.label}: got ${scores.length} scores for ${ids.length} passages.`);
     run.set(q.id, rankByScore(ids.map((id, i) => [id, scores[i] ?? Number.NEGATIVE_INFINITY] as const)));
     done += 1;
+    ctx.progress({ system: opts.label, done, total: ctx.queries.length });
     if (done % 25 === 0) ctx.log(`${opts.label}: ${done}/${ctx.queries.length} queries`);
   }
   const qrels = new Map(ctx.queries.map((q) => [q.id, ctx.dataset.qrels.get(q.id) ?? new Map<string, number>()] as const));
-  return { metrics: evaluateRun(run, qrels, benchMetricOptions(ctx.args.topK)).mean, latency: summarize(times) };
+  return { result: { metrics: evaluateRun(run, qrels, benchMetricOptions(ctx.args.topK)).mean, latency: summarize(times) }, perQueryMs };
 }

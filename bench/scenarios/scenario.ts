@@ -1,22 +1,31 @@
 /**
- * What every benchmark scenario gets and gives. The runner (bench/runner.ts) builds the context
+ * What every benchmark scenario gets and gives. The runner (bench/benchmark.ts) builds the context
  * once: dataset, the queries to use, and the BM25 candidates that every re-ranker re-ranks.
  */
-import type { BenchArgs } from '../args';
+import type { BenchSettings } from '../settings';
 import type { LatencySummary } from '../latency';
 import type { QueryMetrics } from '../metrics';
 import type { BeirDataset, BeirQuery } from '../../src/data/beir';
 import type { Bm25Hit } from '../../src/data/bm25';
 
+/** Where a benchmark stands, for progress displays: `done` of `total` queries of `system`. */
+export interface BenchProgress {
+  system: string;
+  done: number;
+  total: number;
+}
+
 export interface ScenarioContext {
-  args: BenchArgs;
+  args: BenchSettings;
   dataset: BeirDataset;
   /** Queries benchmarked (the split, its dev/test half, then the first `--queries`). */
   queries: BeirQuery[];
   /** BM25 top-k per query id, filled by the bm25 scenario before the others run. */
   candidates: Map<string, Bm25Hit[]>;
-  /** Progress lines (stderr). */
+  /** Progress lines (stderr in Node, the page's log in the browser). */
   log: (message: string) => void;
+  /** Called after every timed query of every system. */
+  progress: (p: BenchProgress) => void;
 }
 
 /** Quality and speed of one system on the benchmarked queries. */

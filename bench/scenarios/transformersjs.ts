@@ -1,70 +1,125 @@
 /**
  * Peer `transformersjs`: the bundle's `hf/` model (the full-depth configuration as one standard
  * ONNX graph, docs/bundle-format.md) run by @huggingface/transformers on the same candidates.
- * Its tokenization is the library's usual pair encoding (`[CLS] q [SEP] p [SEP]`, longest-first
- * truncation to `maxLength`), not the bundle's separate query/passage limits, so scores can
- * differ slightly from the full-depth row.
+ * It gets the SAME token ids and the same length-bucketed batches as the engine (our
+ * RowTokenizer, src/batching.ts), so only the model run differs: its scores must match the full
+ * configuration's, and its time over the full configuration's is the speed comparison.
+ * Environment-neutral: the caller picks the device (`cpu` in Node, `wasm`/`webgpu` in a
+ * browser) and may configure the library (WASM paths, threads) through `load`.
  */
-import { resolve } from 'node:path';
+import { lengthBuckets } from '../../src/batching';
+import { readBundleJson } from '../../src/bundle';
+import { parseManifest } from '../../src/manifest';
+import { defaultOptions as engineDefaults } from '../../src/options';
+import { RowTokenizer, type TokenizedRow } from '../../src/tokenize';
+import { medianLatencyRatio } from '../latency-ratio';
 import { rerankAll } from './rerank';
 import { errorMessage, type ScenarioContext, type Skipped, type SystemResult } from './scenario';
 
+export type TransformersLib = typeof import('@huggingface/transformers');
+
 export interface TransformersJsOptions {
-  /** Pairs per forward pass. Default 16 (the engine's default batch size). */
+  /** transformers.js device. Default: `webgpu` on the webgpu backend, else `cpu` (Node's onnxruntime-node). */
+  device?: 'cpu' | 'wasm' | 'webgpu';
+  /** The bundle folder as transformers.js should read it (path or URL; the model id is `hf`). Default: the benchmark's model. */
+  modelLocation?: string;
+  /** Imports and configures the library. Default: a plain dynamic import. */
+  load?: () => Promise<TransformersLib>;
+  /** Rows per batch. Default: the engine's (src/options.ts). */
   batchSize?: number;
-  /** Longest pair in tokens. Default 256 (61 + 192 + 3, the bundle's limits). */
-  maxLength?: number;
+  /** Most padded tokens per batch. Default: the engine's. */
+  maxBatchTokens?: number;
 }
 
-export const defaultTransformersJsOptions = { batchSize: 16, maxLength: 256 } satisfies TransformersJsOptions;
+export const defaultTransformersJsOptions = {
+  load: (): Promise<TransformersLib> => import('@huggingface/transformers'),
+  batchSize: engineDefaults.batchSize,
+  maxBatchTokens: engineDefaults.maxBatchTokens,
+} satisfies TransformersJsOptions;
 
 export interface TransformersJsResult extends SystemResult {
   /** transformers.js device actually used. */
   device: string;
   version: string;
+  /** Whose token ids: always the engine's (only the model run differs). */
+  tokenization: 'engine';
+  /** Median over queries of this peer's time over the full configuration's (null: not measured). */
+  latencyRatio: number | null;
 }
 
 interface Logits {
   data: ArrayLike<number>;
 }
-type Tokenize = (a: string[], o: { text_pair: string[]; padding: boolean; truncation: boolean; max_length: number }) => unknown;
-type Classify = ((inputs: unknown) => Promise<{ logits: Logits }>) & { dispose?: () => Promise<unknown> };
+type Classify = ((inputs: Record<string, unknown>) => Promise<{ logits: Logits }>) & { dispose?: () => Promise<unknown> };
 
-export async function runTransformersJs(ctx: ScenarioContext, options: TransformersJsOptions = {}): Promise<TransformersJsResult | Skipped> {
+/** `input_ids`, `attention_mask`, `token_type_ids` (docs/bundle-format.md layout) for some rows. */
+function batchInputs(lib: TransformersLib, rows: TokenizedRow[], padId: number): Record<string, InstanceType<TransformersLib['Tensor']>> {
+  const width = Math.max(...rows.map((r) => r.ids.length));
+  const ids = new BigInt64Array(rows.length * width).fill(BigInt(padId));
+  const mask = new BigInt64Array(rows.length * width);
+  const types = new BigInt64Array(rows.length * width);
+  rows.forEach((r, b) => {
+    const at = b * width;
+    for (let j = 0; j < r.ids.length; j++) {
+      ids[at + j] = BigInt(r.ids[j] ?? padId);
+      mask[at + j] = 1n;
+      types[at + j] = j >= r.qLen + 2 ? 1n : 0n;
+    }
+  });
+  const dims = [rows.length, width];
+  return {
+    input_ids: new lib.Tensor('int64', ids, dims),
+    attention_mask: new lib.Tensor('int64', mask, dims),
+    token_type_ids: new lib.Tensor('int64', types, dims),
+  };
+}
+
+export async function runTransformersJs(
+  ctx: ScenarioContext,
+  fullPerQueryMs: ReadonlyMap<string, number>,
+  options: TransformersJsOptions = {},
+): Promise<TransformersJsResult | Skipped> {
   const opts = { ...defaultTransformersJsOptions, ...options };
-  const hfDir = resolve(ctx.args.model, 'hf');
-  let lib: typeof import('@huggingface/transformers');
+  const device = opts.device ?? (ctx.args.backend === 'webgpu' ? 'webgpu' : 'cpu');
+  const location = (opts.modelLocation ?? ctx.args.model).replace(/\/+$/, '');
+  let lib: TransformersLib;
   try {
-    lib = await import('@huggingface/transformers');
+    lib = await opts.load();
   } catch (err) {
     return { skipped: `@huggingface/transformers could not be loaded (${errorMessage(err)}); run npm install.` };
   }
   lib.env.allowRemoteModels = false;
   lib.env.allowLocalModels = true;
-  lib.env.localModelPath = `${resolve(hfDir, '..')}/`;
-  // In Node transformers.js has no WASM device: `cpu` is onnxruntime-node (native code), so on the
-  // wasm backend this peer is a stronger baseline than the browser's WASM would be.
-  const device = ctx.args.backend === 'webgpu' ? 'webgpu' : 'cpu';
-  let tokenizer: Tokenize;
+  lib.env.localModelPath = `${location}/`;
+  let tokenizer: RowTokenizer;
+  let padId: number;
   let model: Classify;
   try {
-    tokenizer = (await lib.AutoTokenizer.from_pretrained('hf', { local_files_only: true })) as unknown as Tokenize;
+    const manifest = parseManifest(await readBundleJson(ctx.args.model, 'manifest.json'));
+    const [tokJson, tokConfig] = await Promise.all([
+      readBundleJson(ctx.args.model, manifest.input.tokenizer),
+      readBundleJson(ctx.args.model, manifest.input.tokenizerConfig),
+    ]);
+    tokenizer = new RowTokenizer(tokJson, tokConfig, manifest);
+    padId = manifest.input.padTokenId;
     model = (await lib.AutoModelForSequenceClassification.from_pretrained('hf', { local_files_only: true, dtype: 'fp32', device })) as unknown as Classify;
   } catch (err) {
-    return { skipped: `could not load ${hfDir} with transformers.js on ${device} (${errorMessage(err)}). The bundle needs hf/config.json, tokenizer files and onnx/model.onnx.` };
+    return { skipped: `could not load ${location}/hf with transformers.js on ${device} (${errorMessage(err)}). The bundle needs hf/config.json and hf/onnx/model.onnx.` };
   }
   try {
-    const result = await rerankAll(ctx, async (query, passages) => {
-      const scores: number[] = [];
-      for (let i = 0; i < passages.length; i += opts.batchSize) {
-        const batch = passages.slice(i, i + opts.batchSize);
-        const inputs = tokenizer(batch.map(() => query), { text_pair: batch, padding: true, truncation: true, max_length: opts.maxLength });
-        const { logits } = await model(inputs);
-        for (let j = 0; j < batch.length; j++) scores.push(logits.data[j] ?? Number.NEGATIVE_INFINITY);
+    const { result, perQueryMs } = await rerankAll(ctx, async (query, passages) => {
+      const { rows } = tokenizer.rows(query, passages);
+      const scores = new Array<number>(rows.length).fill(Number.NEGATIVE_INFINITY);
+      const limits = { batchSize: opts.batchSize, maxBatchTokens: opts.maxBatchTokens };
+      for (const batch of lengthBuckets(rows.map((r) => r.ids.length), limits)) {
+        const { logits } = await model(batchInputs(lib, batch.map((i) => rows[i]!), padId));
+        batch.forEach((row, j) => {
+          scores[row] = logits.data[j] ?? Number.NEGATIVE_INFINITY;
+        });
       }
       return scores;
-    }, { label: 'transformersjs' });
-    return { ...result, device, version: lib.env.version };
+    }, { label: `transformers.js (${device})` });
+    return { ...result, device, version: lib.env.version, tokenization: 'engine', latencyRatio: medianLatencyRatio(perQueryMs, fullPerQueryMs) };
   } finally {
     await model.dispose?.();
   }

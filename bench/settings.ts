@@ -1,0 +1,37 @@
+/**
+ * What one benchmark run measures, independent of where it runs: the Node CLI fills it from
+ * its arguments (bench/args.ts), the browser page from its URL (bench/browser/page-params.ts).
+ * No Node or DOM imports here: the scenarios run in both.
+ */
+import type { QuerySplitSide } from '../src/data/dev-split';
+import type { ProgressiveStage } from '../src/types';
+
+export type BenchBackend = 'wasm' | 'webgpu';
+
+export interface BenchSettings {
+  /** BEIR folder: a local path (Node) or a URL (browser, or Node over HTTP). */
+  dataset: string;
+  split: string;
+  querySplit: QuerySplitSide;
+  /** Bundle folder: a local path (Node) or a URL. */
+  model: string;
+  /** `all` or the configuration names asked for (the full configuration always runs too). */
+  configs: 'all' | string[];
+  /** Undefined: every query of the split. */
+  queries: number | undefined;
+  topK: number;
+  backend: BenchBackend;
+  /**
+   * Progressive re-ranking schedules, one report row each (e.g. `[{ depth: 2, keep: 20 }, { depth: 6 }]`).
+   * Undefined or empty: none.
+   */
+  progressive?: ProgressiveStage[][];
+}
+
+/** A usage mistake: the message says what to change; the CLI prints it with its usage text. */
+export class ArgsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ArgsError';
+  }
+}
