@@ -16,6 +16,7 @@
  * (the controller can only prefer those anyway, up to latency noise) to save time on big models.
  */
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createAdaptiveReranker } from '../src/controller/adaptive-reranker';
 import { accuracyScale, paretoFront } from '../src/controller/accuracy';
@@ -84,6 +85,7 @@ const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0
 
 async function main(): Promise<void> {
   const args = parse(process.argv.slice(2));
+  const loadBefore = loadavg()[0]!;
   const corpus = JSON.parse(readFileSync('public/corpus/default.json', 'utf8')) as Corpus;
   const words = corpus.documents.flatMap((d) => `${d.title}. ${d.text}`.split(/\s+/));
   const t0 = now();
@@ -133,6 +135,7 @@ async function main(): Promise<void> {
       `hindsight ${row.hindsightBest ?? '(none fits)'}`);
   }
   await rr.dispose();
+  const loadAfter = loadavg()[0]!;
 
   const feasible = rows.filter((x) => x.feasible);
   const said = rows.filter((x) => x.controllerSaidFits);
@@ -179,6 +182,7 @@ async function main(): Promise<void> {
     '',
     `- model: ${info.name} (${args.model}), ${configs.length} configurations, hindsight over ${hindsight.length} (${args.hindsight}); backend ${info.backend} (${info.reason}), ${args.threads} thread(s), in-thread engine (Node)`,
     `- machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, ${m.runtime}${m.cores <= 2 ? ' (shared with a training job during the run: noisy timings)' : ''}`,
+    `- 1-minute load average: ${loadBefore.toFixed(1)} at the start, ${loadAfter.toFixed(1)} at the end (${m.cores} cores)`,
     `- calibration (including model load): ${(calibrationMs / 1000).toFixed(1)} s, ${rr.controller.calibration!.samples.length} probes, fit spread ${fit.spread.toFixed(3)} (log units)`,
     `- accuracy scale: ${scale.label}`,
     '',

@@ -43,6 +43,8 @@ const state = {
   predictions: null as CandidatePrediction[] | null,
   measured: new Map<string, number>(),
   busy: false,
+  /** A search was asked for while busy: run it (with the controls' latest values) after. */
+  again: false,
 };
 
 /** Budget slider (0..1000) <-> milliseconds, log scale from 2 ms to 5 s. */
@@ -113,7 +115,8 @@ function updateChart(): void {
 async function search(): Promise<void> {
   const { rr, index, corpus, picker } = state;
   const query = ui.query.value.trim();
-  if (!rr || !index || !corpus || !picker || !query || state.busy) return;
+  if (!rr || !index || !corpus || !picker || !query) return;
+  if (state.busy) { state.again = true; return; }
   state.busy = true;
   ui.search.disabled = true;
   try {
@@ -145,6 +148,10 @@ async function search(): Promise<void> {
     state.busy = false;
     ui.search.disabled = false;
   }
+  if (state.again) {
+    state.again = false;
+    await search();
+  }
 }
 
 /** Time every configuration on the last search's candidates. */
@@ -172,6 +179,10 @@ async function measureAll(): Promise<void> {
     state.busy = false;
     ui.measure.disabled = false;
     ui.search.disabled = false;
+  }
+  if (state.again) {
+    state.again = false;
+    await search();
   }
 }
 

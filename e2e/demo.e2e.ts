@@ -84,9 +84,12 @@ export const tests = {
       assert.ok(await page.locator('#chart g.front').count() >= 2, 'Pareto front has points');
       assert.equal(await page.locator('#chart g.pick').getAttribute('data-config'), 'd3');
 
+      // Back to auto: controls changed while a search runs are applied when it ends.
       await page.check('input[name=mode][value=auto]');
       await setBudget(page, 700);
-      await page.waitForTimeout(300);
+      await page.waitForFunction(() => /budget 478\.\d ms/.test(document.querySelector('#summary')?.textContent ?? '') &&
+        !(document.querySelector('#search') as HTMLButtonElement).disabled, undefined, { timeout: 30_000 });
+      assert.equal(await page.locator('#chart g.pick').getAttribute('data-config'), await usedConfig(page));
       await page.screenshot({ path: join(outDir, 'demo.png'), fullPage: true });
       assert.deepEqual(problems, [], 'no console errors');
     } finally {

@@ -41,7 +41,12 @@ describe('AdaptiveReranker on the tiny bundle', () => {
     const before = rr.controller.correctionState('wasm').count;
     for (let i = 0; i < 3; i++) await rr.rank('proteins', passages.slice(0, 10), { budgetMs: 1000 });
     expect(rr.controller.correctionState('wasm').count).toBe(before + 3);
+    // An explicit configuration on the same passages teaches it too (the shape is known) ...
     await rr.rank('proteins', passages.slice(0, 10), { config: 'd2' });
-    expect(rr.controller.correctionState('wasm').count).toBe(before + 3);
+    expect(rr.controller.correctionState('wasm').count).toBe(before + 4);
+    // ... on other passages it cannot.
+    await rr.rank('proteins', passages.slice(0, 9), { config: 'd2' });
+    await rr.rank('proteins', passages.slice(0, 10), { config: { depth: 2 } });
+    expect(rr.controller.correctionState('wasm').count).toBe(before + 4);
   });
 });

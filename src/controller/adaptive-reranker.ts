@@ -7,25 +7,49 @@
  *   const { results, decision } = await rr.rank(query, passages, { budgetMs: 40 });
  */
 import type {
-  BackendInfo, ConfigChooser, ModelInfo, ProgressiveOptions, ProgressiveResult, RankOptions, RankResult, RerankerInterface,
+  BackendInfo, CalibratedConfig, ConfigChooser, ModelInfo, ProgressiveOptions, ProgressiveResult, RankOptions, RankResult, RerankerInterface,
 } from '../types';
 import { AdaptiveController, type CalibrateOptions } from './controller';
 import type { ControllerOptions } from './options';
+import type { RequestShape } from './request-shape';
 
 const now = (): number => performance.now();
 
+/** Identity of a request (query and passages), to reuse a known shape. */
+function requestKey(query: string, passages: readonly string[]): string {
+  let h = 2166136261;
+  const mix = (s: string) => { for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 16777619) >>> 0; } h ^= 0x1f; };
+  mix(query);
+  for (const p of passages) mix(p);
+  return `${passages.length}:${query.length}:${h}`;
+}
+
 export class AdaptiveReranker implements RerankerInterface {
+  /** Shape of the last budgeted request, to learn from explicit calls on the same passages. */
+  private last: { key: string; shape: RequestShape } | null = null;
+  private configurations: CalibratedConfig[] | null = null;
+
   constructor(readonly inner: RerankerInterface, readonly controller: AdaptiveController) {}
 
   /**
    * Rank; with `budgetMs` the controller picks the configuration and learns from the time the
-   * call took (measured here, as the caller sees it). Calls should not overlap: a call waiting
-   * behind another would count the wait as its own cost.
+   * call took (measured here, as the caller sees it). A call with a manifest configuration
+   * name on the same query and passages as the last budgeted call teaches it too. Calls
+   * should not overlap: a call waiting behind another would count the wait as its own cost.
    */
   async rank(query: string, passages: string[], options?: RankOptions): Promise<RankResult> {
     const t0 = now();
     const result = await this.inner.rank(query, passages, options);
-    if (options?.budgetMs !== undefined) this.controller.observe(result.decision, now() - t0);
+    const ms = now() - t0;
+    if (options?.budgetMs !== undefined) {
+      const shape = this.controller.shapeFor(result.decision);
+      this.last = shape ? { key: requestKey(query, passages), shape } : null;
+      this.controller.observe(result.decision, ms);
+    } else if (typeof options?.config === 'string' && this.last && this.last.key === requestKey(query, passages)) {
+      this.configurations ??= (await this.info()).configurations;
+      const config = this.configurations.find((c) => c.name === options.config);
+      if (config) this.controller.observeExplicit(config, this.last.shape, result.backend, ms);
+    }
     return result;
   }
 

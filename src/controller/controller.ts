@@ -226,6 +226,22 @@ export class AdaptiveController {
     };
   }
 
+  /** The request shape behind a decision not yet observed (null if unknown). */
+  shapeFor(decision: ControllerDecision | undefined): RequestShape | null {
+    return isAdaptiveDecision(decision) ? this.pending.get(decision.id)?.shape ?? null : null;
+  }
+
+  /**
+   * Feed back the time of a call with an explicitly chosen configuration on a request whose
+   * shape is known (e.g. the same passages as an earlier budgeted call).
+   */
+  observeExplicit(config: CalibratedConfig, shape: RequestShape, backend: ResolvedBackend, observedMs: number): void {
+    const base = predictMs(this.coefficients, workCounts(config, shape));
+    const id = this.nextId++;
+    this.pending.set(id, { config, shape });
+    this.observe({ id, config, predictedMs: base, budgetMs: Infinity, fits: true, basePredictedMs: base, upperMs: base, backend, calibrated: this.calibrated, accuracyLabel: '', candidates: [] }, observedMs);
+  }
+
   /**
    * Feed back the observed wall-clock time of a call decided by this controller. Decisions
    * from another controller, or a missing decision, are ignored.
