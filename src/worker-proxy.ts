@@ -26,6 +26,9 @@ export interface WorkerRerankerOptions extends RerankerOptions {
   createWorker?: () => WorkerLike;
 }
 
+/** How long a crash waits for a more specific fatal message (e.g. device lost) from the worker. */
+const CRASH_GRACE_MS = 100;
+
 function defaultWorker(): WorkerLike {
   if (typeof Worker === 'undefined') {
     throw new MatryoshkaError('MatryoshkaReranker: Web Workers are not available here (Node?); use createReranker() or pass option "createWorker"');
@@ -91,7 +94,10 @@ export class WorkerReranker implements RerankerInterface {
     const live: Live = { worker, api, ready: Promise.resolve() as never, pending: new Set(), dead: false };
     worker.addEventListener('error', (ev) => {
       const msg = (ev as ErrorEvent).message || 'uncaught error or out of memory';
-      this.kill(live, new WorkerCrashedError(`MatryoshkaReranker: the worker crashed (${msg}); the call failed, the next call starts a new worker`));
+      const err = new WorkerCrashedError(`MatryoshkaReranker: the worker crashed (${msg}); the call failed, the next call starts a new worker`);
+      // A lost GPU device often surfaces first as an uncaught error inside onnxruntime, with the
+      // worker's own (more precise) device-lost message right behind it: give that a moment.
+      setTimeout(() => this.kill(live, err), CRASH_GRACE_MS);
     });
     worker.addEventListener('message', (ev) => {
       const data = (ev as MessageEvent).data as Partial<FatalMessage> | undefined;

@@ -4,6 +4,7 @@
  * WebGPU, and `auto` backend resolution. Results land on `window.runtimeResult`.
  */
 import { createReranker, createWorkerReranker, type RerankerInterface } from '../../src/index';
+import * as ort from 'onnxruntime-web';
 import { CACHE_NAME } from '../../src/cache';
 import type { LoadProgress, RerankConfig } from '../../src/types';
 
@@ -29,6 +30,36 @@ async function progressiveGap(rr: RerankerInterface, golden: Golden): Promise<nu
   return Math.max(...st.results.slice(0, st.scored).map((x) => Math.abs(x.score - ref.get(x.index)!)));
 }
 
+/**
+ * Crash the worker, then destroy its GPU device, each mid-call: pending calls reject with the
+ * named error and the next call re-spawns a working worker.
+ */
+async function workerFailures(golden: Golden): Promise<Record<string, unknown>> {
+  const spawned: Worker[] = [];
+  const w = await createWorkerReranker({
+    model, backend: 'webgpu',
+    createWorker: () => {
+      const worker = new Worker(new URL('./runtime-lossy-worker.ts', import.meta.url), { type: 'module' });
+      spawned.push(worker);
+      return worker;
+    },
+  });
+  const many = Array.from({ length: 400 }, (_, i) => `passage ${i} about genes`);
+  const out: Record<string, unknown> = {};
+  for (const test of ['crash', 'lose-device']) {
+    const pending = [w.rank('genes', many), w.rank('genes', ['queued'])];
+    spawned[spawned.length - 1]!.postMessage({ test });
+    const settled = await Promise.all(pending.map((p) => p.then(() => 'resolved', (e: Error) => `${e.name}: ${e.message}`)));
+    console.log(`worker ${test}: ${settled.join(' | ')}`);
+    out[test] = settled.map((m) => m.split(':')[0]);
+    out[`${test}:worstAfter`] = await parity(w, golden);
+  }
+  out.workersSpawned = spawned.length;
+  out.backendAfter = (await w.info()).backend;
+  await w.dispose();
+  return out;
+}
+
 async function run(): Promise<Record<string, unknown>> {
   await caches.delete(CACHE_NAME); // start cold even if the page was reloaded (vite dep optimization)
   const golden = (await (await fetch(`${model}/golden.json`)).json()) as Golden;
@@ -51,9 +82,18 @@ async function run(): Promise<Record<string, unknown>> {
     w = await createWorkerReranker({ model, backend: 'webgpu' });
     out.webgpuWorker = { backend: (await w.info()).backend, worst: await parity(w, golden), progressiveGap: await progressiveGap(w, golden) };
     await w.dispose();
+    console.log('webgpu worker parity done');
+    out.workerFailures = await workerFailures(golden);
   }
   const e = await createReranker({ model, backend: 'auto' });
   out.auto = await e.info().then((i) => ({ backend: i.backend, reason: i.reason }));
+  if (out.auto && (out.auto as { backend: string }).backend === 'webgpu') {
+    // Lose the device under the in-thread engine: the next call must fail with DeviceLostError.
+    const device = (await ort.env.webgpu.device) as unknown as { destroy(): void };
+    device.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    out.afterDeviceLoss = await e.rank('q', ['a']).then(() => 'resolved', (err: Error) => `${err.name}: ${err.message}`);
+  }
   await e.dispose();
   return out;
 }
