@@ -10,9 +10,10 @@ import { querySplitFilter } from '../src/data/dev-split';
 import type { MachineInfo } from './machine';
 import type { BenchReport } from './report';
 import { runBm25 } from './scenarios/bm25';
-import { runMatryoshka, type CreateReranker, type MatryoshkaOptions } from './scenarios/matryoshka';
-import type { BenchProgress, ScenarioContext, Skipped } from './scenarios/scenario';
-import { runTransformersJs, type TransformersJsOptions } from './scenarios/transformersjs';
+import { prepareMatryoshka, setLatencyRatios, type CreateReranker, type MatryoshkaOptions, type ModelRow } from './scenarios/matryoshka';
+import { measureSideBySide } from './scenarios/rerank';
+import { isSkipped, type BenchProgress, type ScenarioContext, type Skipped } from './scenarios/scenario';
+import { prepareTransformersJs, type TransformersJsOptions, type TransformersJsResult } from './scenarios/transformersjs';
 import type { BenchSettings } from './settings';
 
 export interface BenchEnvironment {
@@ -49,18 +50,38 @@ export async function runBenchmarkIn(settings: BenchSettings, environment: Bench
   const ctx: ScenarioContext = { args: settings, dataset, queries, candidates: new Map(), log: env.log, progress: env.progress };
 
   const bm25 = await runBm25(ctx);
-  const matryoshka = await runMatryoshka(ctx, env.createReranker, env.matryoshka);
-  const transformersjs = env.transformersjs === false ? { skipped: 'disabled' } : await runTransformersJs(ctx, matryoshka.fullPerQueryMs, env.transformersjs);
-  return {
-    dataset: { name: env.datasetName, location: settings.dataset, split: settings.split, querySplit: settings.querySplit, documents: dataset.corpus.length },
-    backend: settings.backend,
-    machine: env.machine,
-    queries: queries.length,
-    topK: settings.topK,
-    model: matryoshka.model,
-    fullConfig: matryoshka.fullConfig,
-    rows: matryoshka.rows,
-    peers: { bm25, transformersjs },
-    createdAt: new Date().toISOString(),
-  };
+  const matryoshka = await prepareMatryoshka(ctx, env.createReranker, env.matryoshka);
+  try {
+    const hf = env.transformersjs === false ? { skipped: 'disabled' } : await prepareTransformersJs(ctx, env.transformersjs);
+    try {
+      // Every system side by side, query by query (scenarios/rerank.ts): ratios share the machine's load.
+      const mine = isSkipped(matryoshka) ? [] : matryoshka.systems;
+      const outcomes = await measureSideBySide(ctx, [...mine, ...(isSkipped(hf) ? [] : [hf.system])]);
+      const rows = mine.map((s, i) => s.finish(outcomes[i]!));
+      const fullConfig = isSkipped(matryoshka) ? null : matryoshka.fullConfig;
+      const fullPerQueryMs = setLatencyRatios(rows, outcomes.slice(0, rows.length).map((o) => o.perQueryMs), fullConfig);
+      for (const r of rows) env.log(`${r.config}: nDCG@10 ${r.metrics['nDCG@10']?.toFixed(4)}, median ${r.latency.medianMs.toFixed(1)} ms, ${r.latencyRatio?.toFixed(2) ?? '-'} x full`);
+      const transformersjs = isSkipped(hf) ? hf : hf.system.finish(outcomes[rows.length]!)(fullPerQueryMs);
+      return report(rows, fullConfig, transformersjs);
+    } finally {
+      if (!isSkipped(hf)) await hf.dispose();
+    }
+  } finally {
+    if (!isSkipped(matryoshka)) await matryoshka.dispose();
+  }
+
+  function report(rows: ModelRow[], fullConfig: string | null, transformersjs: TransformersJsResult | Skipped): BenchReport {
+    return {
+      dataset: { name: env.datasetName, location: settings.dataset, split: settings.split, querySplit: settings.querySplit, documents: dataset.corpus.length },
+      backend: settings.backend,
+      machine: env.machine,
+      queries: queries.length,
+      topK: settings.topK,
+      model: isSkipped(matryoshka) ? matryoshka : matryoshka.model,
+      fullConfig,
+      rows,
+      peers: { bm25, transformersjs },
+      createdAt: new Date().toISOString(),
+    };
+  }
 }

@@ -1,6 +1,7 @@
 /**
- * The benchmark page's progress display: which system is running, a bar over its queries, how
- * many systems are done, and the last log lines.
+ * The benchmark page's progress display: a bar over the queries (every system runs on a query
+ * before the next query starts, bench/scenarios/rerank.ts), the system running now, and the last
+ * log lines.
  */
 import type { BenchProgress } from '../scenarios/scenario';
 
@@ -8,7 +9,6 @@ export class ProgressView {
   private readonly status: HTMLElement;
   private readonly bar: HTMLProgressElement;
   private readonly log: HTMLElement;
-  private readonly finished = new Set<string>();
 
   constructor(parent: HTMLElement) {
     const box = document.createElement('section');
@@ -23,12 +23,10 @@ export class ProgressView {
     parent.append(box);
   }
 
-  /** A finished query of some system. */
   update(p: BenchProgress): void {
-    if (p.done >= p.total) this.finished.add(p.system);
     this.bar.max = p.total;
     this.bar.value = p.done;
-    this.status.textContent = `${p.system}: ${p.done}/${p.total} queries · ${this.finished.size} system(s) done`;
+    this.status.textContent = `${p.done}/${p.total} queries done · ${p.system}`;
   }
 
   /** A log line (the last 12 stay visible). */

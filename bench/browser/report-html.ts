@@ -30,12 +30,14 @@ export function rowFront(rows: readonly ModelRow[], cost: (r: ModelRow) => numbe
   return new Set(paretoFront(usable).map((k) => usable[k]!.i));
 }
 
-function modelPoints(rows: readonly ModelRow[], x: (r: ModelRow) => number, y: (r: ModelRow) => number, front: Set<number>): ScatterPoint[] {
+/** Our rows as points; the full configuration (the reference) is labelled right after the peers. */
+function modelPoints(rows: readonly ModelRow[], x: (r: ModelRow) => number, y: (r: ModelRow) => number, front: Set<number>, full: string | null | undefined): ScatterPoint[] {
   return rows.map((r, i) => ({
     x: x(r), y: y(r), label: r.config,
     kind: r.progressive ? 'progressive' : front.has(i) ? 'front' : 'model',
     onFront: front.has(i),
-    labelled: front.has(i) || !!r.progressive || rows.length <= 8,
+    labelled: true,
+    ...(r.config === full ? { priority: 0.5 } : {}),
   }));
 }
 
@@ -45,13 +47,13 @@ function plots(report: BenchReport): string {
   const bm25 = report.peers.bm25;
   const latencyFront = rowFront(rows, (r) => r.latency.medianMs);
   const flopsFront = rowFront(rows, (r) => r.flopsRatio);
-  const latency: ScatterPoint[] = modelPoints(rows, (r) => r.latency.medianMs, ndcg, latencyFront);
+  const latency: ScatterPoint[] = modelPoints(rows, (r) => r.latency.medianMs, ndcg, latencyFront, report.fullConfig);
   if (!isSkipped(hf)) latency.push({ x: hf.latency.medianMs, y: ndcg(hf), label: `transformers.js (${hf.device})`, kind: 'peer', labelled: true });
-  const flops: ScatterPoint[] = modelPoints(rows, (r) => r.flopsRatio, ndcg, flopsFront);
+  const flops: ScatterPoint[] = modelPoints(rows, (r) => r.flopsRatio, ndcg, flopsFront, report.fullConfig);
   if (!isSkipped(hf)) flops.push({ x: 1, y: ndcg(hf), label: 'transformers.js', kind: 'peer', labelled: false });
   const tracking: ScatterPoint[] = rows
     .filter((r) => r.latencyRatio !== null)
-    .map((r) => ({ x: r.flopsRatio, y: r.latencyRatio ?? Number.NaN, label: r.config, kind: r.progressive ? 'progressive' : 'model', labelled: rows.length <= 8 || !!r.progressive }));
+    .map((r) => ({ x: r.flopsRatio, y: r.latencyRatio ?? Number.NaN, label: r.config, kind: r.progressive ? 'progressive' : 'model', labelled: true, ...(r.config === report.fullConfig ? { priority: 0 } : {}) }));
   const frontIdx = (set: Set<number>): number[] => [...set];
   return [
     // BM25 alone takes well under a millisecond: a level line, or it would squash the x axis.
@@ -65,9 +67,10 @@ function table(report: BenchReport): string {
   const recall = `R@${report.topK}`;
   const latencyFront = rowFront(report.rows, (r) => r.latency.medianMs);
   const flopsFront = rowFront(report.rows, (r) => r.flopsRatio);
-  const head = ['system', 'FLOPs ratio', 'latency ratio', NDCG, 'RR@10', 'R@10', recall, 'median ms', 'p95 ms', 'model ms', 'Pareto (lat / FLOPs)', 'dev nDCG@10 (trainer)'];
+  const recalls = recall === 'R@10' ? ['R@10'] : ['R@10', recall];
+  const head = ['system', 'FLOPs ratio', 'latency ratio', NDCG, 'RR@10', ...recalls, 'median ms', 'p95 ms', 'model ms', 'Pareto (lat / FLOPs)', 'dev nDCG@10 (trainer)'];
   const tr = (cells: string[], cls = ''): string => `<tr${cls ? ` class="${cls}"` : ''}>${cells.map((c, i) => (i === 0 ? `<th>${c}</th>` : `<td>${c}</td>`)).join('')}</tr>`;
-  const metricCells = (r: SystemResult): string[] => [num(r.metrics[NDCG], 4), num(r.metrics['RR@10'], 4), num(r.metrics['R@10'], 4), num(r.metrics[recall], 4), num(r.latency.medianMs, 1), num(r.latency.p95Ms, 1)];
+  const metricCells = (r: SystemResult): string[] => [num(r.metrics[NDCG], 4), num(r.metrics['RR@10'], 4), ...recalls.map((k) => num(r.metrics[k], 4)), num(r.latency.medianMs, 1), num(r.latency.p95Ms, 1)];
   const body = [tr(['bm25', '–', '–', ...metricCells(report.peers.bm25), '–', '', ''], 'peer')];
   report.rows.forEach((r, i) => {
     const marks = `${latencyFront.has(i) ? '●' : '·'} / ${flopsFront.has(i) ? '●' : '·'}`;

@@ -1,7 +1,8 @@
 /**
  * Scenario `matryoshka`: one report row per configuration of the bundle, then one per progressive
  * schedule (scenarios/progressive.ts). Each row re-ranks the BM25 candidates with
- * `rank(query, passages, { config })` and times the call. The full configuration (depth =
+ * `rank(query, passages, { config })`; the runner times every system side by side
+ * (scenarios/rerank.ts). The full configuration (depth =
  * numLayers, no compression) always runs: every row's `latencyRatio` is its per-query time over
  * the full configuration's on the same query (bench/latency-ratio.ts), next to its `flopsRatio`.
  * The reranker factory is passed in (createReranker from src/index.ts), so this runs in Node and
@@ -11,9 +12,8 @@ import type { CalibratedConfig, ProgressiveStage, RerankerInterface, RerankerOpt
 import { medianLatencyRatio } from '../latency-ratio';
 import { summarize, type LatencySummary } from '../latency';
 import { ArgsError } from '../settings';
-import { runProgressiveSchedule } from './progressive';
-import { rerankAll } from './rerank';
-import type { ScenarioContext, Skipped, SystemResult } from './scenario';
+import { progressiveSystem } from './progressive';
+import type { PreparedSystem, ScenarioContext, Skipped, SystemResult } from './scenario';
 
 export interface ModelRow extends SystemResult {
   /** Configuration name from the manifest, or the schedule's name for a progressive row. */
@@ -37,11 +37,6 @@ export interface ModelRow extends SystemResult {
 
 export interface MatryoshkaResult {
   model: { location: string; name: string; numLayers: number; backend: string; backendReason: string } | Skipped;
-  rows: ModelRow[];
-  /** Name of the full configuration, the reference of every latency ratio. */
-  fullConfig: string | null;
-  /** The full configuration's time per query id (for the peers' ratios). */
-  fullPerQueryMs: Map<string, number>;
 }
 
 export type CreateReranker = (options: RerankerOptions) => Promise<RerankerInterface>;
@@ -69,15 +64,55 @@ export function fullConfiguration(configs: readonly CalibratedConfig[], numLayer
   return configs.find((c) => c.depth === numLayers && !c.compress) ?? [...configs].sort((a, b) => b.flopsRatio - a.flopsRatio)[0];
 }
 
-export async function runMatryoshka(
+/** The reranker loaded, one system per configuration and schedule, ready to be measured. */
+export interface PreparedMatryoshka {
+  model: Exclude<MatryoshkaResult['model'], Skipped>;
+  fullConfig: string | null;
+  systems: PreparedSystem<ModelRow>[];
+  dispose(): Promise<void>;
+}
+
+/** A row's configuration as a measured system: `rank(query, passages, { config })`. */
+function configSystem(reranker: RerankerInterface, config: CalibratedConfig): PreparedSystem<ModelRow> {
+  const calls: Array<{ modelMs: number; truncated: number; passages: number }> = [];
+  return {
+    label: `matryoshka ${config.name}`,
+    score: async (query, texts) => {
+      const ranked = await reranker.rank(query, texts, { config: config.name });
+      const scores = new Array<number>(texts.length).fill(Number.NEGATIVE_INFINITY);
+      for (const r of ranked.results) scores[r.index] = r.score;
+      calls.push({ modelMs: ranked.timings.modelMs, truncated: ranked.results.filter((r) => r.truncated).length, passages: texts.length });
+      return scores;
+    },
+    finish: ({ result }) => {
+      // The first call(s) were warm-up: keep the timed ones, as `latency` does.
+      const timed = calls.slice(calls.length - result.latency.count);
+      const passages = timed.reduce((s, c) => s + c.passages, 0);
+      return {
+        config: config.name,
+        depth: config.depth,
+        compress: config.compress ?? null,
+        flopsRatio: config.flopsRatio,
+        latencyRatio: null,
+        calibratedDevNdcg10: config.dev?.ndcg10 ?? null,
+        ...result,
+        modelLatency: summarize(timed.map((c) => c.modelMs)),
+        truncatedShare: passages > 0 ? timed.reduce((s, c) => s + c.truncated, 0) / passages : 0,
+      };
+    },
+  };
+}
+
+/** Loads the reranker and prepares the configurations asked for (plus the full one) and the schedules. */
+export async function prepareMatryoshka(
   ctx: ScenarioContext,
   create: CreateReranker | Skipped,
   options: MatryoshkaOptions = {},
-): Promise<MatryoshkaResult> {
+): Promise<PreparedMatryoshka | Skipped> {
   const opts = { ...defaultMatryoshkaOptions, ...options };
   if (typeof create !== 'function') {
     ctx.log(`matryoshka: ${create.skipped}`);
-    return { model: create, rows: [], fullConfig: null, fullPerQueryMs: new Map() };
+    return create;
   }
   const reranker = await create({ ...opts.reranker, model: ctx.args.model, backend: ctx.args.backend });
   try {
@@ -90,48 +125,24 @@ export async function runMatryoshka(
       const bad = stages.filter((s) => !info.exits.includes(s.depth));
       if (bad.length > 0) throw new ArgsError(`progressive schedule depth(s) ${bad.map((s) => s.depth).join(', ')} are not exits of the bundle; use ${info.exits.join(', ')}.`);
     }
-    const rows: ModelRow[] = [];
-    const perQuery = new Map<string, Map<string, number>>();
-    for (const config of configs) {
-      const calls: Array<{ modelMs: number; truncated: number; passages: number }> = [];
-      const { result, perQueryMs } = await rerankAll(ctx, async (query, texts) => {
-        const ranked = await reranker.rank(query, texts, { config: config.name });
-        const scores = new Array<number>(texts.length).fill(Number.NEGATIVE_INFINITY);
-        for (const r of ranked.results) scores[r.index] = r.score;
-        calls.push({ modelMs: ranked.timings.modelMs, truncated: ranked.results.filter((r) => r.truncated).length, passages: texts.length });
-        return scores;
-      }, { label: `matryoshka ${config.name}` });
-      // The first call(s) were warm-up: keep the timed ones, as `latency` does.
-      const timed = calls.slice(calls.length - result.latency.count);
-      const passages = timed.reduce((s, c) => s + c.passages, 0);
-      perQuery.set(config.name, perQueryMs);
-      rows.push({
-        config: config.name,
-        depth: config.depth,
-        compress: config.compress ?? null,
-        flopsRatio: config.flopsRatio,
-        latencyRatio: null,
-        calibratedDevNdcg10: config.dev?.ndcg10 ?? null,
-        ...result,
-        modelLatency: summarize(timed.map((c) => c.modelMs)),
-        truncatedShare: passages > 0 ? timed.reduce((s, c) => s + c.truncated, 0) / passages : 0,
-      });
-      ctx.log(`matryoshka ${config.name}: nDCG@10 ${result.metrics['nDCG@10']?.toFixed(4)}, median ${result.latency.medianMs.toFixed(1)} ms`);
-    }
-    for (const stages of schedules) {
-      const { row, perQueryMs } = await runProgressiveSchedule(ctx, reranker, info, stages);
-      perQuery.set(row.config, perQueryMs);
-      rows.push(row);
-    }
-    const fullPerQueryMs = (full && perQuery.get(full.name)) || new Map<string, number>();
-    for (const row of rows) row.latencyRatio = full ? medianLatencyRatio(perQuery.get(row.config) ?? new Map(), fullPerQueryMs) : null;
     return {
       model: { location: ctx.args.model, name: info.name, numLayers: info.numLayers, backend: info.backend, backendReason: info.reason },
-      rows,
       fullConfig: full?.name ?? null,
-      fullPerQueryMs,
+      systems: [...configs.map((c) => configSystem(reranker, c)), ...schedules.map((stages) => progressiveSystem(reranker, info, stages))],
+      dispose: () => reranker.dispose(),
     };
-  } finally {
+  } catch (err) {
     await reranker.dispose();
+    throw err;
   }
+}
+
+/** Sets every row's `latencyRatio` from the per-query times (same order as `rows`). */
+export function setLatencyRatios(rows: ModelRow[], perQueryMs: readonly Map<string, number>[], fullConfig: string | null): Map<string, number> {
+  const index = rows.findIndex((r) => r.config === fullConfig);
+  const full = perQueryMs[index] ?? new Map<string, number>();
+  rows.forEach((row, i) => {
+    row.latencyRatio = index >= 0 ? medianLatencyRatio(perQueryMs[i] ?? new Map(), full) : null;
+  });
+  return full;
 }

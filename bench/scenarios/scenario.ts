@@ -8,11 +8,21 @@ import type { QueryMetrics } from '../metrics';
 import type { BeirDataset, BeirQuery } from '../../src/data/beir';
 import type { Bm25Hit } from '../../src/data/bm25';
 
-/** Where a benchmark stands, for progress displays: `done` of `total` queries of `system`. */
+/** Where a benchmark stands, for progress displays: `done` of `total` queries finished, `system` running. */
 export interface BenchProgress {
   system: string;
   done: number;
   total: number;
+}
+
+/**
+ * A system ready to be measured (bench/scenarios/rerank.ts, side by side with the others) and
+ * how to turn its outcome into its report entry.
+ */
+export interface PreparedSystem<R> {
+  label: string;
+  score: (query: string, passages: string[]) => Promise<number[]>;
+  finish(outcome: { result: SystemResult; perQueryMs: Map<string, number> }): R;
 }
 
 export interface ScenarioContext {

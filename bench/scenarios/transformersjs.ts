@@ -13,8 +13,7 @@ import { parseManifest } from '../../src/manifest';
 import { defaultOptions as engineDefaults } from '../../src/options';
 import { RowTokenizer, type TokenizedRow } from '../../src/tokenize';
 import { medianLatencyRatio } from '../latency-ratio';
-import { rerankAll } from './rerank';
-import { errorMessage, type ScenarioContext, type Skipped, type SystemResult } from './scenario';
+import { errorMessage, type PreparedSystem, type ScenarioContext, type Skipped, type SystemResult } from './scenario';
 
 export type TransformersLib = typeof import('@huggingface/transformers');
 
@@ -74,11 +73,13 @@ function batchInputs(lib: TransformersLib, rows: TokenizedRow[], padId: number):
   };
 }
 
-export async function runTransformersJs(
-  ctx: ScenarioContext,
-  fullPerQueryMs: ReadonlyMap<string, number>,
-  options: TransformersJsOptions = {},
-): Promise<TransformersJsResult | Skipped> {
+/** The peer loaded and ready to be measured; `finish` takes the full configuration's per-query times. */
+export interface PreparedTransformersJs {
+  system: PreparedSystem<(fullPerQueryMs: ReadonlyMap<string, number>) => TransformersJsResult>;
+  dispose(): Promise<void>;
+}
+
+export async function prepareTransformersJs(ctx: ScenarioContext, options: TransformersJsOptions = {}): Promise<PreparedTransformersJs | Skipped> {
   const opts = { ...defaultTransformersJsOptions, ...options };
   const device = opts.device ?? (ctx.args.backend === 'webgpu' ? 'webgpu' : 'cpu');
   const location = (opts.modelLocation ?? ctx.args.model).replace(/\/+$/, '');
@@ -106,21 +107,27 @@ export async function runTransformersJs(
   } catch (err) {
     return { skipped: `could not load ${location}/hf with transformers.js on ${device} (${errorMessage(err)}). The bundle needs hf/config.json and hf/onnx/model.onnx.` };
   }
-  try {
-    const { result, perQueryMs } = await rerankAll(ctx, async (query, passages) => {
-      const { rows } = tokenizer.rows(query, passages);
-      const scores = new Array<number>(rows.length).fill(Number.NEGATIVE_INFINITY);
-      const limits = { batchSize: opts.batchSize, maxBatchTokens: opts.maxBatchTokens };
-      for (const batch of lengthBuckets(rows.map((r) => r.ids.length), limits)) {
-        const { logits } = await model(batchInputs(lib, batch.map((i) => rows[i]!), padId));
-        batch.forEach((row, j) => {
-          scores[row] = logits.data[j] ?? Number.NEGATIVE_INFINITY;
-        });
-      }
-      return scores;
-    }, { label: `transformers.js (${device})` });
-    return { ...result, device, version: lib.env.version, tokenization: 'engine', latencyRatio: medianLatencyRatio(perQueryMs, fullPerQueryMs) };
-  } finally {
-    await model.dispose?.();
-  }
+  const limits = { batchSize: opts.batchSize, maxBatchTokens: opts.maxBatchTokens };
+  return {
+    system: {
+      label: `transformers.js (${device})`,
+      score: async (query, passages) => {
+        const { rows } = tokenizer.rows(query, passages);
+        const scores = new Array<number>(rows.length).fill(Number.NEGATIVE_INFINITY);
+        for (const batch of lengthBuckets(rows.map((r) => r.ids.length), limits)) {
+          const { logits } = await model(batchInputs(lib, batch.map((i) => rows[i]!), padId));
+          batch.forEach((row, j) => {
+            scores[row] = logits.data[j] ?? Number.NEGATIVE_INFINITY;
+          });
+        }
+        return scores;
+      },
+      finish: ({ result, perQueryMs }) => (fullPerQueryMs) => ({
+        ...result, device, version: lib.env.version, tokenization: 'engine', latencyRatio: medianLatencyRatio(perQueryMs, fullPerQueryMs),
+      }),
+    },
+    dispose: async () => {
+      await model.dispose?.();
+    },
+  };
 }
