@@ -239,7 +239,8 @@ export class AdaptiveController {
     const base = predictMs(this.coefficients, workCounts(config, shape));
     const id = this.nextId++;
     this.pending.set(id, { config, shape });
-    this.observe({ id, config, predictedMs: base, budgetMs: Infinity, fits: true, basePredictedMs: base, upperMs: base, backend, calibrated: this.calibrated, accuracyLabel: '', candidates: [] }, observedMs);
+    const decision: AdaptiveDecision = { id, config, predictedMs: base, budgetMs: Infinity, fits: true, basePredictedMs: base, upperMs: base, backend, calibrated: this.calibrated, accuracyLabel: '', candidates: [] };
+    this.observe(decision, observedMs);
   }
 
   /**
