@@ -29,11 +29,11 @@ export interface BenchEnvironment {
   transformersjs?: TransformersJsOptions | false;
   /** Progress lines. Default: none. */
   log?: (message: string) => void;
-  /** Called after every timed query. Default: none. */
-  progress?: (p: BenchProgress) => void;
+  /** Called after every timed call, outside the timing (may return a promise, e.g. a paint). Default: none. */
+  progress?: (p: BenchProgress) => void | Promise<void>;
 }
 
-const quiet = { log: (_message: string): void => {}, progress: (_p: BenchProgress): void => {}, matryoshka: {}, transformersjs: {} };
+const quiet = { log: (_message: string): void => {}, progress: (_p: BenchProgress): void | Promise<void> => {}, matryoshka: {}, transformersjs: {} };
 
 /** The last segment of a path or URL, without trailing slashes (`../x/adi/` -> `adi`). */
 export function lastSegment(location: string): string {

@@ -61,14 +61,16 @@ function context(): { ctx: ScenarioContext; progress: string[] } {
     queries,
     candidates: new Map(queries.map((q) => [q.id, hits])),
     log: () => {},
-    progress: (p) => progress.push(`${p.done}:${p.system}`),
+    progress: (p) => {
+      progress.push(`${p.done}:${p.system}`);
+    },
   };
   return { ctx, progress };
 }
 
 describe('measureSideBySide', () => {
   it('runs every system on a query before the next, rotating the order, and evaluates each', async () => {
-    const { ctx } = context();
+    const { ctx, progress } = context();
     const calls: string[] = [];
     const system = (label: string, scores: number[]) => ({
       label,
@@ -84,6 +86,7 @@ describe('measureSideBySide', () => {
     expect(b?.result.metrics['RR@10']).toBeCloseTo(1 / 3, 12);
     expect(a?.result.latency.count).toBe(3);
     expect([...(b?.perQueryMs.keys() ?? [])]).toEqual(['q1', 'q2', 'q3']);
+    expect(progress).toEqual(['0:A', '0:B', '1:B', '1:A', '2:A', '2:B', '3:evaluation']);
   });
   it('rejects a scorer that returns the wrong number of scores', async () => {
     const { ctx } = context();

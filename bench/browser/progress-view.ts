@@ -26,7 +26,7 @@ export class ProgressView {
   update(p: BenchProgress): void {
     this.bar.max = p.total;
     this.bar.value = p.done;
-    this.status.textContent = `${p.done}/${p.total} queries done · ${p.system}`;
+    this.status.textContent = `${p.done}/${p.total} queries done · next: ${p.system}`;
   }
 
   /** A log line (the last 12 stay visible). */

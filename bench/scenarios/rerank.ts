@@ -63,6 +63,7 @@ export async function measureSideBySide(ctx: ScenarioContext, systems: readonly 
     for (let k = 0; k < systems.length; k++) {
       const i = (done + k) % systems.length; // rotate the order from query to query
       const system = systems[i]!;
+      await ctx.progress({ system: system.label, done, total: ctx.queries.length }); // before the clock starts
       const start = nowMs();
       const scores = await system.score(q.text, texts);
       const elapsed = nowMs() - start;
@@ -70,12 +71,11 @@ export async function measureSideBySide(ctx: ScenarioContext, systems: readonly 
       times[i]!.push(elapsed);
       perQuery[i]!.set(q.id, elapsed);
       runs[i]!.set(q.id, rankByScore(ids.map((id, j) => [id, scores[j] ?? Number.NEGATIVE_INFINITY] as const)));
-      ctx.progress({ system: system.label, done, total: ctx.queries.length });
     }
     done += 1;
-    ctx.progress({ system: `query ${done} done`, done, total: ctx.queries.length });
     if (done % 25 === 0) ctx.log(`re-ranking: ${done}/${ctx.queries.length} queries, ${systems.length} systems each`);
   }
+  await ctx.progress({ system: 'evaluation', done, total: ctx.queries.length });
   const qrels = new Map(ctx.queries.map((q) => [q.id, ctx.dataset.qrels.get(q.id) ?? new Map<string, number>()] as const));
   return systems.map((_, i) => ({
     result: { metrics: evaluateRun(runs[i]!, qrels, benchMetricOptions(ctx.args.topK)).mean, latency: summarize(times[i]!) },

@@ -8,7 +8,7 @@ import type { QueryMetrics } from '../metrics';
 import type { BeirDataset, BeirQuery } from '../../src/data/beir';
 import type { Bm25Hit } from '../../src/data/bm25';
 
-/** Where a benchmark stands, for progress displays: `done` of `total` queries finished, `system` running. */
+/** Where a benchmark stands, for progress displays: `done` of `total` queries finished, `system` about to run. */
 export interface BenchProgress {
   system: string;
   done: number;
@@ -34,8 +34,11 @@ export interface ScenarioContext {
   candidates: Map<string, Bm25Hit[]>;
   /** Progress lines (stderr in Node, the page's log in the browser). */
   log: (message: string) => void;
-  /** Called after every timed query of every system. */
-  progress: (p: BenchProgress) => void;
+  /**
+   * Called before every timed call and once at the end (outside the timing). A page may return a promise that
+   * resolves after a paint, so its progress display updates while the model keeps the thread busy.
+   */
+  progress: (p: BenchProgress) => void | Promise<void>;
 }
 
 /** Quality and speed of one system on the benchmarked queries. */
