@@ -1,58 +1,20 @@
 /**
- * Backends, all in one place: choosing WebGPU or WASM (`auto` tries WebGPU, then WASM, and
+ * Backends: choosing WebGPU or WASM (src/backend-choice.ts: `auto` tries WebGPU, then WASM, and
  * says why), configuring onnxruntime-web, creating sessions (GPU-resident outputs on WebGPU),
  * and watching for a lost GPU device. Runs in browsers, workers and Node (WASM).
  */
 import * as ort from 'onnxruntime-web';
 import { BackendError, BundleError, OptionsError } from './errors';
-import type { Backend, BackendInfo, ResolvedBackend } from './types';
+import type { ResolvedBackend } from './types';
 
-export const BACKENDS: readonly Backend[] = ['auto', 'webgpu', 'wasm'];
+// Choosing a backend needs no onnxruntime: it lives in backend-choice.ts, so the main thread of
+// a worker-only app does not bundle onnxruntime-web. Re-exported here for existing importers.
+export { BACKENDS, defaultThreads, resolveBackend } from './backend-choice';
+export type { GpuProbe } from './backend-choice';
 
 export type Ort = typeof ort;
 export type OrtTensor = ort.Tensor;
 export type OrtSession = ort.InferenceSession;
-
-/** The part of `navigator` this module reads; injectable for tests. */
-export interface GpuProbe {
-  gpu?: { requestAdapter(): Promise<unknown | null> };
-}
-
-function defaultProbe(): GpuProbe {
-  return typeof navigator !== 'undefined' ? (navigator as unknown as GpuProbe) : {};
-}
-
-/** Validate `requested` and decide the backend. Never throws for `auto`. */
-export async function resolveBackend(requested: unknown, probe: GpuProbe = defaultProbe()): Promise<BackendInfo> {
-  if (requested !== undefined && !BACKENDS.includes(requested as Backend)) {
-    throw new OptionsError(`MatryoshkaReranker: option "backend" must be one of ${BACKENDS.map((b) => `"${b}"`).join(', ')}, got ${JSON.stringify(requested)}`);
-  }
-  const want = (requested ?? 'auto') as Backend;
-  if (want === 'wasm') return { backend: 'wasm', reason: 'WASM requested' };
-  let why: string;
-  if (!probe.gpu) {
-    why = 'navigator.gpu missing (browser without WebGPU, or Node)';
-  } else {
-    try {
-      const adapter = await probe.gpu.requestAdapter();
-      if (adapter) return { backend: 'webgpu', reason: want === 'webgpu' ? 'WebGPU requested' : 'WebGPU adapter available' };
-      why = 'navigator.gpu.requestAdapter() returned null (no usable GPU or blocklisted driver)';
-    } catch (e) {
-      why = `navigator.gpu.requestAdapter() failed: ${(e as Error).message}`;
-    }
-  }
-  if (want === 'webgpu') {
-    throw new BackendError(`MatryoshkaReranker: backend "webgpu" is not available: ${why}; use backend "auto" or "wasm"`);
-  }
-  return { backend: 'wasm', reason: `${why}: WebGPU unavailable, using WASM` };
-}
-
-/** Default WASM threads: hardwareConcurrency capped at 4, 1 without cross-origin isolation. */
-export function defaultThreads(): number {
-  const isolated = typeof crossOriginIsolated !== 'undefined' ? crossOriginIsolated : typeof process !== 'undefined';
-  const cores = typeof navigator !== 'undefined' && navigator.hardwareConcurrency ? navigator.hardwareConcurrency : 1;
-  return isolated ? Math.max(1, Math.min(4, cores)) : 1;
-}
 
 /**
  * Configure onnxruntime-web's WASM backend. `ort.env` is process-wide in onnxruntime; it is

@@ -43,7 +43,7 @@ export async function openSource(model: string, opts: LoadOptions, version?: str
   if (!isUrl(model) && isNode()) {
     let dir = model;
     if (/^file:/i.test(model)) {
-      const { fileURLToPath } = await import(/* @vite-ignore */ 'node:url');
+      const { fileURLToPath } = await import(/* @vite-ignore */ /* webpackIgnore: true */ 'node:url');
       dir = fileURLToPath(model);
     }
     return fsSource(dir);
@@ -54,8 +54,8 @@ export async function openSource(model: string, opts: LoadOptions, version?: str
 }
 
 async function fsSource(dir: string): Promise<BundleSource> {
-  const fs = await import(/* @vite-ignore */ 'node:fs/promises');
-  const path = await import(/* @vite-ignore */ 'node:path');
+  const fs = await import(/* @vite-ignore */ /* webpackIgnore: true */ 'node:fs/promises');
+  const path = await import(/* @vite-ignore */ /* webpackIgnore: true */ 'node:path');
   const root = path.resolve(dir);
   return {
     location: root,

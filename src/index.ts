@@ -29,7 +29,7 @@ export type { EngineHooks } from './engine';
 export { WorkerReranker } from './worker-proxy';
 export type { WorkerLike, WorkerRerankerOptions } from './worker-proxy';
 export { defaultOptions } from './options';
-export { resolveBackend, BACKENDS } from './backend';
+export { resolveBackend, BACKENDS } from './backend-choice';
 export { loadBundle, readBundleJson } from './bundle';
 export type { LoadedBundle, LoadOptions } from './bundle';
 export { resolveConfig, configName } from './config';

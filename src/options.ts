@@ -2,7 +2,7 @@
  * Reranker options: one `defaultOptions` object merged by spread, and validation with
  * messages that name the option and the fix.
  */
-import { BACKENDS, defaultThreads } from './backend';
+import { BACKENDS, defaultThreads } from './backend-choice';
 import { OptionsError } from './errors';
 import type { Backend, RankOptions, RerankerOptions } from './types';
 
