@@ -14,6 +14,7 @@ export default defineConfig({
   preview: { headers: isolation },
   build: { modulePreload: { polyfill: false }, target: 'es2022' },
   worker: { format: 'es' },
-  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  // Scan only this repo's pages: e2e/example-app imports the packed package, not src/.
+  optimizeDeps: { exclude: ['onnxruntime-web'], entries: ['index.html', 'bench/browser/index.html', 'e2e/pages/*.html'] },
   test: { include: ['test/**/*.test.ts'], testTimeout: 120_000 },
 });
