@@ -369,7 +369,7 @@ def main():
     from .evaluate import config_grid
     from .pretrained import load_pretrained, tokenizer_path
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--ckpt", required=True)
+    p.add_argument("--ckpt", help="trained checkpoint (required unless --calibration-only)")
     p.add_argument("--out", required=True)
     p.add_argument("--name", default="minilm-l6-scifact")
     p.add_argument("--dev", help="output of `mrr.evaluate --configs grid` on the dev queries (first dataset in it)")
@@ -378,8 +378,12 @@ def main():
                    help="only rewrite the manifest's configurations (with --dev) of the bundle in --out")
     a = p.parse_args()
     if a.calibration_only:
+        if not a.dev:
+            p.error("--calibration-only needs --dev")
         update_calibration(Path(a.out), load_dev(a.dev))
         return
+    if not a.ckpt:
+        p.error("--ckpt is required to export a bundle")
     model = load_pretrained()
     model.load_state_dict(torch.load(a.ckpt, map_location="cpu"))
     dev = load_dev(a.dev) if a.dev else None
