@@ -60,7 +60,6 @@ def make_groups(cfg: TrainConfig, log=print):
     ds = load_beir(cfg.data, "train")
     bm25 = BM25(ds.doc_texts)
     idx = {d: i for i, d in enumerate(ds.doc_ids)}
-    rng = random.Random(cfg.seed)
     real = [q for q in ds.qrels if not is_dev(q)]
     docs, _ = bm25.search([ds.queries[q] for q in real], cfg.negatives_from)
     labelled = []
@@ -71,11 +70,10 @@ def make_groups(cfg: TrainConfig, log=print):
             labelled.append((ds.queries[q], pos, negs))
     pseudo = []
     if cfg.pseudo:
-        import json as _json
         titles, texts = [], []
         with open(Path(cfg.data) / "corpus.jsonl", encoding="utf-8") as f:
             for line in f:
-                d = _json.loads(line)
+                d = json.loads(line)
                 titles.append((d.get("title") or "").strip())
                 texts.append((d.get("text") or "").strip())
         ok = [i for i, t in enumerate(titles) if len(t.split()) >= 4 and texts[i]]
