@@ -56,13 +56,13 @@ export async function runBenchmarkIn(settings: BenchSettings, environment: Bench
     try {
       // Every system side by side, query by query (scenarios/rerank.ts): ratios share the machine's load.
       const mine = isSkipped(matryoshka) ? [] : matryoshka.systems;
-      const outcomes = await measureSideBySide(ctx, [...mine, ...(isSkipped(hf) ? [] : [hf.system])]);
+      const outcomes = await measureSideBySide(ctx, [...mine, ...(isSkipped(hf) ? [] : hf.systems)]);
       const rows = mine.map((s, i) => s.finish(outcomes[i]!));
       const fullConfig = isSkipped(matryoshka) ? null : matryoshka.fullConfig;
       const fullPerQueryMs = setLatencyRatios(rows, outcomes.slice(0, rows.length).map((o) => o.perQueryMs), fullConfig);
       for (const r of rows) env.log(`${r.config}: nDCG@10 ${r.metrics['nDCG@10']?.toFixed(4)}, median ${r.latency.medianMs.toFixed(1)} ms, ${r.latencyRatio?.toFixed(2) ?? '-'} x full`);
-      const transformersjs = isSkipped(hf) ? hf : hf.system.finish(outcomes[rows.length]!)(fullPerQueryMs);
-      return report(rows, fullConfig, transformersjs);
+      const peer = (i: 0 | 1): TransformersJsResult | Skipped => (isSkipped(hf) ? hf : hf.systems[i].finish(outcomes[rows.length + i]!)(fullPerQueryMs));
+      return report(rows, fullConfig, peer(0), peer(1));
     } finally {
       if (!isSkipped(hf)) await hf.dispose();
     }
@@ -70,7 +70,7 @@ export async function runBenchmarkIn(settings: BenchSettings, environment: Bench
     if (!isSkipped(matryoshka)) await matryoshka.dispose();
   }
 
-  function report(rows: ModelRow[], fullConfig: string | null, transformersjs: TransformersJsResult | Skipped): BenchReport {
+  function report(rows: ModelRow[], fullConfig: string | null, transformersjs: TransformersJsResult | Skipped, transformersjsSameBatches: TransformersJsResult | Skipped): BenchReport {
     return {
       dataset: { name: env.datasetName, location: settings.dataset, split: settings.split, querySplit: settings.querySplit, documents: dataset.corpus.length },
       backend: settings.backend,
@@ -80,7 +80,7 @@ export async function runBenchmarkIn(settings: BenchSettings, environment: Bench
       model: isSkipped(matryoshka) ? matryoshka : matryoshka.model,
       fullConfig,
       rows,
-      peers: { bm25, transformersjs },
+      peers: { bm25, transformersjs, transformersjsSameBatches },
       createdAt: new Date().toISOString(),
     };
   }

@@ -2,7 +2,7 @@
  * The benchmark report: the JSON written by the CLI's `--out` and the browser suite, and the
  * table printed at the end. Environment-neutral (no Node imports; bench/report-file.ts writes it).
  * Shape: { dataset, backend, machine, queries, topK, model, fullConfig, rows: [...],
- * peers: { bm25, transformersjs }, createdAt }.
+ * peers: { bm25, transformersjs, transformersjsSameBatches }, createdAt }.
  */
 import type { MachineInfo } from './machine';
 import type { Bm25PeerResult } from './scenarios/bm25';
@@ -22,7 +22,12 @@ export interface BenchReport {
   fullConfig?: string | null;
   /** One row per configuration run, then one per progressive schedule. */
   rows: ModelRow[];
-  peers: { bm25: Bm25PeerResult; transformersjs: TransformersJsResult | Skipped };
+  /**
+   * `transformersjs`: the peer batched in input order (how it is called; the headline speed ratio);
+   * `transformersjsSameBatches`: the peer on the engine's own length buckets (model run only).
+   * Older reports lack the second.
+   */
+  peers: { bm25: Bm25PeerResult; transformersjs: TransformersJsResult | Skipped; transformersjsSameBatches?: TransformersJsResult | Skipped };
   createdAt: string;
 }
 
@@ -44,11 +49,20 @@ function ms(x: number): string {
  * undefined when either side did not run.
  */
 export function speedVersusTransformers(report: BenchReport): string | undefined {
-  const hf = report.peers.transformersjs;
-  if (isSkipped(hf) || hf.latencyRatio === null || !report.fullConfig) return undefined;
-  const r = hf.latencyRatio;
-  const how = r >= 1 ? `${r.toFixed(2)}x faster than` : `${(1 / r).toFixed(2)}x slower than`;
-  return `full configuration ${report.fullConfig} is ${how} transformers.js (${hf.device}) on the same token ids (median per-query time ratio)`;
+  const lines: string[] = [];
+  for (const hf of [report.peers.transformersjs, report.peers.transformersjsSameBatches]) {
+    if (!hf || isSkipped(hf) || hf.latencyRatio === null || !report.fullConfig) continue;
+    const r = hf.latencyRatio;
+    const how = r >= 1 ? `${r.toFixed(2)}x faster than` : `${(1 / r).toFixed(2)}x slower than`;
+    const batches = hf.batching === 'engine-buckets' ? "on the engine's own length buckets" : 'batched in input order';
+    lines.push(`full configuration ${report.fullConfig} takes ${(1 / r).toFixed(2)} of the time of (is ${how}) transformers.js (${hf.device}) ${batches}, same token ids (median per-query time ratio; peer padding overhead ${hf.paddingOverhead?.toFixed(2) ?? '-'})`);
+  }
+  return lines.length ? lines.join('\n') : undefined;
+}
+
+/** The transformers.js rows of a report, headline first. */
+export function transformersPeers(report: BenchReport): TransformersJsResult[] {
+  return [report.peers.transformersjs, report.peers.transformersjsSameBatches].filter((p): p is TransformersJsResult => p !== undefined && !isSkipped(p));
 }
 
 /**
@@ -68,7 +82,7 @@ export function formatTable(report: BenchReport): string {
   const body: string[][] = [line('bm25', '-', '-', report.peers.bm25)];
   for (const row of report.rows) body.push(line(row.config, cell(row.flopsRatio, 2), cell(row.latencyRatio, 2), row));
   const hf = report.peers.transformersjs;
-  if (!isSkipped(hf)) body.push(line(`transformers.js (${hf.device})`, '1.00', cell(hf.latencyRatio, 2), hf));
+  for (const p of transformersPeers(report)) body.push(line(`transformers.js (${p.device}, ${p.batching ?? 'engine-buckets'})`, '1.00', cell(p.latencyRatio, 2), p));
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)));
   const fmt = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   const notes: string[] = [];

@@ -110,7 +110,8 @@ function report(): BenchReport {
     rows: [row('d4', 1, 0.5, 100, 1), row('d2', 0.5, 0.45, 60, 0.6), row('d2-slow', 0.6, 0.4, 90, 0.9)],
     peers: {
       bm25: { metrics: metrics(0.3), latency: latency(0.2), indexMs: 1, documents: 82, params: { k1: 1.5, b: 0.75, stemming: true } },
-      transformersjs: { metrics: metrics(0.5), latency: latency(200), device: 'wasm', version: '4', tokenization: 'engine', latencyRatio: 2 },
+      transformersjs: { metrics: metrics(0.5), latency: latency(200), device: 'wasm', version: '4', tokenization: 'engine', latencyRatio: 2, batching: 'input-order', paddingOverhead: 1.25 },
+      transformersjsSameBatches: { metrics: metrics(0.5), latency: latency(90), device: 'wasm', version: '4', tokenization: 'engine', latencyRatio: 0.9, batching: 'engine-buckets', paddingOverhead: 1.02 },
     },
     createdAt: '2024-01-01T00:00:00Z',
   };
@@ -121,7 +122,9 @@ describe('report output', () => {
     const lines = formatTable(report()).split('\n');
     expect(lines[1]).toMatch(/^system\s+flops\s+lat\/full\s+nDCG@10\s+RR@10\s+R@10\s+median ms/); // top-k 10: one R@10 column
     expect(lines.find((l) => l.startsWith('d2 '))).toMatch(/^d2\s+0\.50\s+0\.60\s+0\.4500/);
-    expect(lines).toContain('full configuration d4 is 2.00x faster than transformers.js (wasm) on the same token ids (median per-query time ratio)');
+    expect(lines).toContain('full configuration d4 takes 0.50 of the time of (is 2.00x faster than) transformers.js (wasm) batched in input order, same token ids (median per-query time ratio; peer padding overhead 1.25)');
+    expect(lines).toContain("full configuration d4 takes 1.11 of the time of (is 1.11x slower than) transformers.js (wasm) on the engine's own length buckets, same token ids (median per-query time ratio; peer padding overhead 1.02)");
+    expect(lines.find((l) => l.startsWith('transformers.js (wasm, engine-buckets)'))).toMatch(/\s0\.90\s/);
   });
   it('marks the Pareto front and draws three plots', () => {
     const r = report();

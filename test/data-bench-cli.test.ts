@@ -92,5 +92,11 @@ describe('runBenchmark (tiny fixture bundle on adi)', () => {
     if ('skipped' in hf) throw new Error(hf.skipped);
     // hf/ holds the same weights as the full-depth configuration (docs/bundle-format.md).
     expect(hf.metrics['nDCG@10']).toBeCloseTo(row.metrics['nDCG@10'] ?? -1, 6);
+    // Both batchings of the peer run on the same rows: same scores, and input order pads at least as much.
+    const same = report.peers.transformersjsSameBatches;
+    if (!same || 'skipped' in same) throw new Error('no engine-buckets peer');
+    expect(same.metrics['nDCG@10']).toBeCloseTo(hf.metrics['nDCG@10'] ?? -1, 6);
+    expect([hf.batching, same.batching]).toEqual(['input-order', 'engine-buckets']);
+    expect(hf.paddingOverhead).toBeGreaterThanOrEqual(same.paddingOverhead);
   });
 });

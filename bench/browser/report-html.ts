@@ -5,7 +5,7 @@
  * building: the driver writes it from Node and the page shows the same sections.
  */
 import { paretoFront } from '../../src/controller/accuracy';
-import { speedVersusTransformers, type BenchReport } from '../report';
+import { speedVersusTransformers, transformersPeers, type BenchReport } from '../report';
 import type { ModelRow } from '../scenarios/matryoshka';
 import { isSkipped, type SystemResult } from '../scenarios/scenario';
 import { scatterSvg, type ScatterPoint } from './svg-scatter';
@@ -48,7 +48,7 @@ function plots(report: BenchReport): string {
   const latencyFront = rowFront(rows, (r) => r.latency.medianMs);
   const flopsFront = rowFront(rows, (r) => r.flopsRatio);
   const latency: ScatterPoint[] = modelPoints(rows, (r) => r.latency.medianMs, ndcg, latencyFront, report.fullConfig);
-  if (!isSkipped(hf)) latency.push({ x: hf.latency.medianMs, y: ndcg(hf), label: `transformers.js (${hf.device})`, kind: 'peer', labelled: true });
+  for (const p of transformersPeers(report)) latency.push({ x: p.latency.medianMs, y: ndcg(p), label: `transformers.js (${p.device}, ${p.batching ?? 'engine-buckets'})`, kind: 'peer', labelled: true });
   const flops: ScatterPoint[] = modelPoints(rows, (r) => r.flopsRatio, ndcg, flopsFront, report.fullConfig);
   if (!isSkipped(hf)) flops.push({ x: 1, y: ndcg(hf), label: 'transformers.js', kind: 'peer', labelled: false });
   const tracking: ScatterPoint[] = rows
@@ -76,8 +76,7 @@ function table(report: BenchReport): string {
     const marks = `${latencyFront.has(i) ? '●' : '·'} / ${flopsFront.has(i) ? '●' : '·'}`;
     body.push(tr([esc(r.config), num(r.flopsRatio, 3), num(r.latencyRatio, 3), ...metricCells(r), num(r.modelLatency.medianMs, 1), marks, num(r.calibratedDevNdcg10, 4)], r.config === report.fullConfig ? 'full' : r.progressive ? 'progressive' : ''));
   });
-  const hf = report.peers.transformersjs;
-  if (!isSkipped(hf)) body.push(tr([esc(`transformers.js (${hf.device})`), '1.000', num(hf.latencyRatio, 3), ...metricCells(hf), '–', '', ''], 'peer'));
+  for (const p of transformersPeers(report)) body.push(tr([esc(`transformers.js (${p.device}, ${p.batching ?? 'engine-buckets'})`), '1.000', num(p.latencyRatio, 3), ...metricCells(p), '–', '', ''], 'peer'));
   return `<table><thead>${tr(head)}</thead><tbody>${body.join('')}</tbody></table>`;
 }
 
@@ -88,7 +87,7 @@ export function reportSections(report: BenchReport): string {
   const machine = Object.entries(report.machine).map(([k, v]) => `${k}: ${String(v)}`).join(' · ');
   const hf = report.peers.transformersjs;
   const notes = [
-    speedVersusTransformers(report),
+    ...(speedVersusTransformers(report)?.split('\n') ?? []),
     report.fullConfig ? `Latency ratio = median over queries of the row's time over ${report.fullConfig}'s on the same query, same run: latency tracks FLOPs where it sits on the dashed y = x line.` : undefined,
     isSkipped(hf) ? `transformers.js peer skipped: ${hf.skipped}` : undefined,
     'Pareto front (orange step line; filled orange dots, or an orange outline): our configurations that no other one beats on both nDCG@10 and cost. Diamonds: progressive re-ranking. Squares: peers.',

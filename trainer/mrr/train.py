@@ -19,8 +19,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
+from . import teacher
 from .data import BM25, Encoder, build_rows, is_dev, load_beir, load_tokenizer, encode_texts, MAX_QUERY_TOKENS
 from .evaluate import evaluate
 from .losses import listwise_kd, supervised_contrastive
@@ -37,8 +39,9 @@ class TrainConfig:
     steps: int = 1000
     max_minutes: float = 60.0
     queries_per_step: int = 2
-    group: int = 8  # 1 positive + 7 BM25 hard negatives
-    negatives_from: int = 30  # sample negatives from BM25 top-N
+    group: int = 16  # 1 positive + 15 BM25 candidates
+    negatives_from: int = 100  # candidates: BM25 top-N (the re-ranking depth the model serves)
+    ext_weight: float = 1.0  # external teacher (bi-encoder + BM25, mrr/teacher.py) on the top exit
     lr: float = 4e-5
     head_lr: float = 5e-4
     lora_lr: float = 1e-3
@@ -54,50 +57,75 @@ class TrainConfig:
 
 # ---- training groups -----------------------------------------------------------------------
 
-def make_groups(cfg: TrainConfig, log=print):
-    """[(query, [positive, neg...])] texts: labelled train queries (dev split held out) and
-    title pseudo-queries (title -> its own abstract)."""
+@dataclass
+class Group:
+    """One training query: its positives, BM25 candidates (best first) and the external
+    teacher's score for each candidate (mrr/teacher.py)."""
+    query: str
+    positives: list[int]
+    docs: np.ndarray  # [C] doc indices
+    teacher: np.ndarray  # [C] z(bi-encoder cos) + z(BM25)
+    texts: list[str]  # passage text by doc index
+
+
+def make_groups(cfg: TrainConfig, log=print) -> tuple[list[Group], list[Group]]:
+    """Labelled train queries (dev split held out) and title pseudo-queries (a corpus title ->
+    its own abstract, searched among abstracts), each with BM25 top-k candidates and teacher
+    scores, cached in the run folder."""
     ds = load_beir(cfg.data, "train")
-    bm25 = BM25(ds.doc_texts)
     idx = {d: i for i, d in enumerate(ds.doc_ids)}
     real = [q for q in ds.qrels if not is_dev(q)]
-    docs, _ = bm25.search([ds.queries[q] for q in real], cfg.negatives_from)
-    labelled = []
-    for i, q in enumerate(real):
-        pos = [idx[d] for d, g in ds.qrels[q].items() if g > 0 and d in idx]
-        negs = [int(d) for d in docs[i] if ds.doc_ids[int(d)] not in ds.qrels[q]]
-        if pos and len(negs) >= cfg.group - 1:
-            labelled.append((ds.queries[q], pos, negs))
-    pseudo = []
+    pos = [[idx[d] for d, g in ds.qrels[q].items() if g > 0 and d in idx] for q in real]
+    real, pos = [q for q, p in zip(real, pos) if p], [p for p in pos if p]
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    k = cfg.negatives_from
+    lab = teacher.cached(out / f"teacher-labelled-k{k}.npz", lambda: teacher.build(
+        ds.doc_texts, [ds.queries[q] for q in real], pos, BM25(ds.doc_texts), k, log))
+    labelled = [Group(ds.queries[q], p, d, s, ds.doc_texts) for q, p, d, s in zip(real, pos, lab.docs, lab.scores)]
+    pseudo: list[Group] = []
     if cfg.pseudo:
-        titles, texts = [], []
+        titles, abstracts = [], []
         with open(Path(cfg.data) / "corpus.jsonl", encoding="utf-8") as f:
             for line in f:
                 d = json.loads(line)
                 titles.append((d.get("title") or "").strip())
-                texts.append((d.get("text") or "").strip())
-        ok = [i for i, t in enumerate(titles) if len(t.split()) >= 4 and texts[i]]
-        tdocs, _ = bm25.search([titles[i] for i in ok], cfg.negatives_from)
-        for j, i in enumerate(ok):
-            negs = [int(d) for d in tdocs[j] if int(d) != i]
-            pseudo.append((titles[i], [i], negs))
-    log(f"groups: {len(labelled)} labelled queries (dev held out), {len(pseudo)} title pseudo-queries")
-    return ds, labelled, pseudo, texts if cfg.pseudo else None
+                abstracts.append((d.get("text") or "").strip())
+        ok = [i for i, t in enumerate(titles) if len(t.split()) >= 4 and abstracts[i]]
+        ps = teacher.cached(out / f"teacher-pseudo-k{k}.npz", lambda: teacher.build(
+            abstracts, [titles[i] for i in ok], [[i] for i in ok], BM25(abstracts), k, log))
+        pseudo = [Group(titles[i], [i], d, s, abstracts) for i, d, s in zip(ok, ps.docs, ps.scores)]
+    log(f"groups: {len(labelled)} labelled queries (dev held out), {len(pseudo)} title pseudo-queries, "
+        f"candidates from BM25 top-{k}")
+    return labelled, pseudo
 
 
-def sample_batch(cfg, rng, ds, labelled, pseudo, abstracts, enc: Encoder):
-    """Alternate labelled and pseudo groups. Column 0 of each group is the positive."""
-    rows_q, rows_p = [], []
+def sample_group(cfg: TrainConfig, rng: random.Random, g: Group) -> tuple[list[int], list[float]]:
+    """A positive (column 0) and G-1 negatives, half from the top 20 candidates and half from the
+    rest of the top-k, with the teacher's scores."""
+    pos = set(g.positives)
+    negs = [j for j, d in enumerate(g.docs) if int(d) not in pos]
+    near, far = negs[:20], negs[20:]
+    n_near = min(len(near), (cfg.group - 1 + 1) // 2)
+    pick = rng.sample(near, n_near) + rng.sample(far, min(len(far), cfg.group - 1 - n_near))
+    p = rng.choice(g.positives)
+    j_pos = int(np.flatnonzero(g.docs == p)[0])
+    cols = [j_pos] + pick
+    return [int(g.docs[j]) for j in cols], [float(g.teacher[j]) for j in cols]
+
+
+def sample_batch(cfg, rng, labelled, pseudo, enc: Encoder):
+    """Alternate labelled and pseudo groups -> (rows [Q*G], teacher scores [Q,G])."""
+    rows_q, rows_p, ext = [], [], []
     for j in range(cfg.queries_per_step):
-        src = labelled if (j % 2 == 0 or not pseudo) else pseudo
-        query, pos, negs = rng.choice(src)
-        chosen = [rng.choice(pos)] + rng.sample(negs, cfg.group - 1)
-        text = (lambda d: abstracts[d]) if src is pseudo else (lambda d: ds.doc_texts[d])
-        q = encode_texts(enc.tok, [query], MAX_QUERY_TOKENS)[0][0]
-        for p, _ in enc.passages([text(d) for d in chosen]):
+        g = rng.choice(labelled if (j % 2 == 0 or not pseudo) else pseudo)
+        docs, t = sample_group(cfg, rng, g)
+        ext.append(t)
+        q = encode_texts(enc.tok, [g.query], MAX_QUERY_TOKENS)[0][0]
+        for p, _ in enc.passages([g.texts[d] for d in docs]):
             rows_q.append(q)
             rows_p.append(p)
-    return build_rows(rows_q, rows_p)
+    return build_rows(rows_q, rows_p), torch.tensor(ext)
 
 
 def sample_arch(rng: random.Random, L: int, ratios=(2, 4, 8)) -> SubArch:
@@ -116,22 +144,26 @@ def teacher_for(exit_: int, L: int) -> int:
 
 # ---- the stages ----------------------------------------------------------------------------
 
-def step_loss(cfg: TrainConfig, model: MatryoshkaReranker, rows, rng) -> tuple[torch.Tensor, dict]:
+def step_loss(cfg: TrainConfig, model: MatryoshkaReranker, rows, ext: torch.Tensor, rng) -> tuple[torch.Tensor, dict]:
+    # ext [Q,G]: the external teacher's scores (bi-encoder + BM25) for the same groups
     L = model.cfg.layers
     Q, G = cfg.queries_per_step, cfg.group
     fwd = lambda arch, **kw: {e: s.view(Q, G) for e, s in
                              model(rows.input_ids, rows.token_type_ids, rows.q_lens, rows.p_lens, arch, **kw).items()}
     logs = {}
     if cfg.stage == "naive":
+        # every exit on its own: labels + the external teacher; no self-distillation
         full = fwd(SubArch(L), use_adapters=False)
-        loss = sum(supervised_contrastive(s) for s in full.values()) / len(full)
-        logs["sup"] = float(loss.detach())
-        return loss, logs
+        sup = sum(supervised_contrastive(s) for s in full.values()) / len(full)
+        ext_kd = sum(listwise_kd(s, ext, cfg.tau) for s in full.values()) / len(full)
+        logs.update(sup=float(sup.detach()), ext=float(ext_kd.detach()))
+        return sup + cfg.ext_weight * ext_kd, logs
 
     if cfg.stage == "distill":
         full = fwd(SubArch(L), use_adapters=False)
         teach = {e: full[e].detach() for e in {teacher_for(e, L) for e in full}}
-        loss = supervised_contrastive(full[L])
+        ext_kd = listwise_kd(full[L], ext, cfg.tau)
+        loss = supervised_contrastive(full[L]) + cfg.ext_weight * ext_kd
         kd = [listwise_kd(full[e], teach[teacher_for(e, L)], cfg.tau) + cfg.sup_weight * supervised_contrastive(full[e])
               for e in full if e != L]
         arch = sample_arch(rng, L)
@@ -140,7 +172,7 @@ def step_loss(cfg: TrainConfig, model: MatryoshkaReranker, rows, rng) -> tuple[t
         kd += [listwise_kd(s, teach[teacher_for(e, L)], cfg.tau) + cfg.sup_weight * supervised_contrastive(s)
                for e, s in comp.items()]
         kd_loss = sum(kd) / len(kd)
-        logs.update(sup=float(loss.detach()), kd=float(kd_loss.detach()), arch=arch.name)
+        logs.update(top=float(loss.detach()), ext=float(ext_kd.detach()), kd=float(kd_loss.detach()), arch=arch.name)
         return loss + kd_loss, logs
 
     # compensate: teachers from the frozen distilled model, students with adapters
@@ -182,19 +214,21 @@ def train(cfg: TrainConfig) -> Path:
     if cfg.init:
         model.load_state_dict(torch.load(cfg.init, map_location="cpu"))
     enc = Encoder(load_tokenizer(tokenizer_path()))
-    ds, labelled, pseudo, abstracts = make_groups(cfg, log)
+    labelled, pseudo = make_groups(cfg, log)
     groups = param_groups(cfg, model)
     opt = torch.optim.AdamW(groups, weight_decay=0.01)
     base_lrs = [g["lr"] for g in groups]
     t0 = time.time()
     model.train()
     for step in range(1, cfg.steps + 1):
-        frac = min(1.0, step / cfg.warmup) * max(0.0, 1 - step / (cfg.steps + 1))
+        # linear warm-up, then linear decay over whichever budget runs out first: steps or minutes
+        progress = max(step / (cfg.steps + 1), (time.time() - t0) / 60 / cfg.max_minutes)
+        frac = min(1.0, step / cfg.warmup) * max(0.0, 1 - progress)
         for g, lr in zip(opt.param_groups, base_lrs):
             g["lr"] = lr * frac
-        rows = sample_batch(cfg, rng, ds, labelled, pseudo, abstracts, enc)
+        rows, ext = sample_batch(cfg, rng, labelled, pseudo, enc)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
-            loss, logs = step_loss(cfg, model, rows, rng)
+            loss, logs = step_loss(cfg, model, rows, ext, rng)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_([p for g in groups for p in g["params"]], 1.0)
@@ -215,6 +249,7 @@ def train(cfg: TrainConfig) -> Path:
     (out / f"{cfg.stage}.json").write_text(json.dumps(meta, indent=2))
     if cfg.eval_queries:
         from .evaluate import config_grid
+        ds = load_beir(cfg.data, "train")
         dev = [q for q in ds.qrels if is_dev(q)][: cfg.eval_queries]
         archs = [SubArch(d) for d in model.cfg.exits] + [SubArch(6, (2,), 4), SubArch(4, (2,), 2)]
         res = evaluate(model, enc, ds, dev, archs, k=cfg.eval_k, log=log)

@@ -1,0 +1,85 @@
+"""An external, label-free teacher for the top exit: the base model's own bi-encoder similarity
+fused with BM25, over each training query's BM25 top-k.
+
+all-MiniLM-L6-v2 is a sentence embedder trained on a billion pairs; its cosine similarity
+carries general relevance knowledge that a cross-encoder fine-tuned on one small dataset
+forgets. BM25 carries exact-term matching. Within each query's candidate list both scores are
+z-normalised and summed; the re-ranker learns that fusion (listwise), plus labels where they
+exist. Computed once from the training corpus and cached (`teacher.npz`): no test data.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .data import BM25
+
+
+@dataclass
+class TeacherLists:
+    """Per training query: candidate doc indices, best BM25 first, and the teacher's scores."""
+    docs: list[np.ndarray]  # [k (+ missing positives)] int
+    scores: list[np.ndarray]  # same shape, float32: z(cos) + z(bm25)
+
+
+def embed(texts: list[str], batch: int = 32, max_length: int = 256, log=print) -> np.ndarray:
+    """Sentence embeddings of all-MiniLM-L6-v2 (mean pooling, L2-normalised) -> [N,384]."""
+    from transformers import AutoModel, AutoTokenizer
+    from .pretrained import package_dir
+    tok = AutoTokenizer.from_pretrained(str(package_dir()))
+    model = AutoModel.from_pretrained(str(package_dir())).eval()
+    order = np.argsort([-len(t) for t in texts])  # length-sorted batches waste less padding
+    out = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32)
+    with torch.inference_mode():
+        for n, i in enumerate(range(0, len(texts), batch)):
+            idx = order[i:i + batch]
+            b = tok([texts[j] for j in idx], padding=True, truncation=True, max_length=max_length,
+                    return_tensors="pt")
+            h = model(**b).last_hidden_state  # [B,T,H]
+            mask = b["attention_mask"].unsqueeze(-1).float()
+            e = torch.nn.functional.normalize((h * mask).sum(1) / mask.sum(1), dim=-1)
+            out[idx] = e.numpy()
+            if log and n % 40 == 39:
+                log(f"  teacher: embedded {i + len(idx)}/{len(texts)}")
+    return out
+
+
+def _z(x: np.ndarray) -> np.ndarray:
+    return (x - x.mean()) / (x.std() + 1e-6)
+
+
+def build(doc_texts: list[str], queries: list[str], positives: list[list[int]], bm25: BM25, k: int = 100,
+          log=print) -> TeacherLists:
+    """Candidates = BM25 top-k plus any labelled positive outside it (scored too, with the z
+    statistics of the top-k so the scale matches)."""
+    log(f"teacher: BM25 top-{k} and bi-encoder scores for {len(queries)} queries, {len(doc_texts)} docs")
+    D = embed(doc_texts, log=log)
+    Q = embed(queries, log=log)
+    full_docs, full_scores = bm25.search(queries, bm25.n)  # every doc's BM25 score, for the positives
+    docs, scores = [], []
+    for i in range(len(queries)):
+        rank = {int(d): r for r, d in enumerate(full_docs[i])}
+        top = [int(d) for d in full_docs[i][:k]]
+        extra = [p for p in positives[i] if rank.get(p, k) >= k]
+        cand = np.array(top + extra, dtype=np.int64)
+        bm = np.array([full_scores[i][rank[d]] if d in rank else 0.0 for d in cand], dtype=np.float32)
+        cos = D[cand] @ Q[i]
+        mu_b, sd_b = bm[:k].mean(), bm[:k].std() + 1e-6
+        mu_c, sd_c = cos[:k].mean(), cos[:k].std() + 1e-6
+        docs.append(cand)
+        scores.append(((bm - mu_b) / sd_b + (cos - mu_c) / sd_c).astype(np.float32))
+    return TeacherLists(docs, scores)
+
+
+def cached(path: Path, make) -> TeacherLists:
+    if path.exists():
+        z = np.load(path, allow_pickle=False)
+        n = int(z["n"])
+        return TeacherLists([z[f"d{i}"] for i in range(n)], [z[f"s{i}"] for i in range(n)])
+    t = make()
+    arrays = {f"d{i}": d for i, d in enumerate(t.docs)} | {f"s{i}": s for i, s in enumerate(t.scores)}
+    np.savez(path, n=len(t.docs), **arrays)
+    return t
