@@ -35,11 +35,15 @@ export function configureOrt(numThreads: number, wasmPaths?: string): Ort {
  * (`gpu-buffer`) so hidden states never round-trip through the CPU; the rest come back to
  * the CPU. A file that onnxruntime cannot parse is reported as a BundleError naming it.
  */
-export async function createSession(bytes: Uint8Array, file: string, backend: ResolvedBackend, gpuOutputs: readonly string[] = []): Promise<OrtSession> {
+export async function createSession(
+  bytes: Uint8Array, file: string, backend: ResolvedBackend, gpuOutputs: readonly string[] = [],
+  externalData: readonly { path: string; data: Uint8Array }[] = [],
+): Promise<OrtSession> {
   const options: ort.InferenceSession.SessionOptions = {
     executionProviders: [backend],
     graphOptimizationLevel: 'all',
   };
+  if (externalData.length) options.externalData = [...externalData];
   if (backend === 'webgpu' && gpuOutputs.length) {
     options.preferredOutputLocation = Object.fromEntries(gpuOutputs.map((n) => [n, 'gpu-buffer' as const]));
   }

@@ -1,7 +1,9 @@
 /**
  * Length bucketing: rows are sorted by length and cut into batches of similar length, so a
- * batch's padding (to its longest row) wastes little work. Batches hold row indices; results
- * are written back by index, so the caller's order is never lost.
+ * batch's padding (to its longest row) wastes little work. The cuts are chosen by dynamic
+ * programming over the sorted rows to minimise padded tokens plus a fixed cost per batch (one
+ * run of every graph), within the limits. Batches hold row indices; results are written back by
+ * index, so the caller's order is never lost.
  */
 
 export interface BatchLimits {
@@ -9,7 +11,14 @@ export interface BatchLimits {
   batchSize: number;
   /** Most padded tokens (rows x longest row) in a batch; bounds memory per step. */
   maxBatchTokens: number;
+  /**
+   * Fixed cost of one more batch, in padded-token equivalents (session-run overheads, smaller
+   * matrix products). Higher: fewer, fuller batches. Default 64.
+   */
+  batchOverheadTokens?: number;
 }
+
+export const DEFAULT_BATCH_OVERHEAD_TOKENS = 64;
 
 /**
  * Indices `0..lengths.length-1` grouped into batches, longest rows first. Every index appears
@@ -17,25 +26,30 @@ export interface BatchLimits {
  */
 export function lengthBuckets(lengths: ArrayLike<number>, limits: BatchLimits): number[][] {
   const { batchSize, maxBatchTokens } = limits;
+  const overhead = limits.batchOverheadTokens ?? DEFAULT_BATCH_OVERHEAD_TOKENS;
   if (!(batchSize >= 1)) throw new RangeError(`lengthBuckets: batchSize must be >= 1, got ${batchSize}`);
-  const order = Array.from({ length: lengths.length }, (_, i) => i);
+  const n = lengths.length;
+  const order = Array.from({ length: n }, (_, i) => i);
   order.sort((a, b) => lengths[b]! - lengths[a]! || a - b);
-  const batches: number[][] = [];
-  let cur: number[] = [];
-  let longest = 0;
-  for (const i of order) {
-    const len = lengths[i]!;
-    const width = Math.max(longest, len);
-    if (cur.length > 0 && (cur.length >= batchSize || width * (cur.length + 1) > maxBatchTokens)) {
-      batches.push(cur);
-      cur = [];
-      longest = 0;
+  // best[i]: least cost of batching the i longest rows; from[i]: where its last batch starts.
+  const best = new Float64Array(n + 1).fill(Number.POSITIVE_INFINITY);
+  const from = new Int32Array(n + 1);
+  best[0] = 0;
+  for (let i = 1; i <= n; i++) {
+    for (let j = i - 1; j >= 0 && i - j <= batchSize; j--) {
+      const rows = i - j;
+      const width = lengths[order[j]!]!; // sorted: the batch's first row is its longest
+      if (rows > 1 && width * rows > maxBatchTokens) break; // wider and longer further back
+      const cost = best[j]! + width * rows + overhead;
+      if (cost < best[i]!) {
+        best[i] = cost;
+        from[i] = j;
+      }
     }
-    cur.push(i);
-    longest = Math.max(longest, len);
   }
-  if (cur.length) batches.push(cur);
-  return batches;
+  const batches: number[][] = [];
+  for (let i = n; i > 0; i = from[i]!) batches.push(order.slice(from[i]!, i));
+  return batches.reverse();
 }
 
 /** Padded tokens over real tokens for a batching (1 = no padding). */

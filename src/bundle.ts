@@ -15,7 +15,13 @@ export interface LoadedBundle {
   manifest: Manifest;
   tokenizerJson: unknown;
   tokenizerConfig: unknown;
-  graphs: { embeddings: Uint8Array; layers: Uint8Array[]; compress: Uint8Array };
+  graphs: {
+    embeddings: Uint8Array; layers: Uint8Array[]; compress: Uint8Array;
+    /** LoRA-free twins of `layers`, when the bundle has them. */
+    plainLayers?: Uint8Array[];
+    /** External-data file of each layer (graphs.layerWeights), when the bundle has them. */
+    layerWeights?: Uint8Array[];
+  };
   adapters: Map<string, Float32Tensor>;
 }
 
@@ -146,7 +152,7 @@ export async function loadBundle(model: string, opts: LoadOptions = {}): Promise
   const source = await openSource(model, opts, hashText(manifestText));
 
   const g = manifest.graphs;
-  const files = [manifest.input.tokenizer, manifest.input.tokenizerConfig, g.embeddings, ...g.layers, g.compress, manifest.adapters.file];
+  const files = [manifest.input.tokenizer, manifest.input.tokenizerConfig, g.embeddings, ...(g.layerWeights ?? []), ...g.layers, ...(g.plainLayers ?? []), g.compress, manifest.adapters.file];
   const bytes = new Map<string, Uint8Array>();
   for (let i = 0; i < files.length; i++) {
     throwIfAborted(opts.signal);
@@ -164,7 +170,11 @@ export async function loadBundle(model: string, opts: LoadOptions = {}): Promise
     manifest,
     tokenizerJson: parseJson(get(manifest.input.tokenizer), manifest.input.tokenizer),
     tokenizerConfig: parseJson(get(manifest.input.tokenizerConfig), manifest.input.tokenizerConfig),
-    graphs: { embeddings: get(g.embeddings), layers: g.layers.map(get), compress: get(g.compress) },
+    graphs: {
+      embeddings: get(g.embeddings), layers: g.layers.map(get), compress: get(g.compress),
+      ...(g.plainLayers ? { plainLayers: g.plainLayers.map(get) } : {}),
+      ...(g.layerWeights ? { layerWeights: g.layerWeights.map(get) } : {}),
+    },
     adapters: parseSafetensors(get(manifest.adapters.file), manifest.adapters.file),
   };
 }

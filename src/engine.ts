@@ -94,7 +94,7 @@ export class Engine implements RerankerInterface {
     if (this.disposed) return;
     this.disposed = true;
     await this.queue.catch(() => {});
-    const all: OrtSession[] = [this.sessions.embeddings, ...this.sessions.layers, this.sessions.compress];
+    const all: OrtSession[] = [this.sessions.embeddings, ...this.sessions.layers, ...(this.sessions.plainLayers ?? []), this.sessions.compress];
     await Promise.all(all.map((s) => s.release().catch(() => {})));
   }
 
@@ -224,8 +224,8 @@ async function createSessions(bundle: LoadedBundle, backend: BackendInfo['backen
   const m = bundle.manifest;
   const g = m.graphs;
   const created: OrtSession[] = [];
-  const open = async (bytes: Uint8Array, file: string, gpuOutputs: string[], inputs: string[], outputs: string[]) => {
-    const s = await createSession(bytes, file, backend, gpuOutputs);
+  const open = async (bytes: Uint8Array, file: string, gpuOutputs: string[], inputs: string[], outputs: string[], external: { path: string; data: Uint8Array }[] = []) => {
+    const s = await createSession(bytes, file, backend, gpuOutputs, external);
     created.push(s);
     checkSessionIo(s, file, inputs, outputs);
     return s;
@@ -234,12 +234,17 @@ async function createSessions(bundle: LoadedBundle, backend: BackendInfo['backen
     const embeddings = await open(bundle.graphs.embeddings, g.embeddings, ['hidden'], ['input_ids', 'token_type_ids', 'position_ids'], ['hidden']);
     const lora = ADAPTER_TARGETS.flatMap((t) => [`lora_${t}_a`, `lora_${t}_b`]);
     const layers: OrtSession[] = [];
+    const plainLayers: OrtSession[] = [];
     for (let i = 0; i < g.layers.length; i++) {
       const outputs = ['hidden_out', 'cls_attn', ...(m.exits.includes(i + 1) ? ['score'] : [])];
-      layers.push(await open(bundle.graphs.layers[i]!, g.layers[i]!, ['hidden_out', 'cls_attn'], ['hidden', 'mask', ...lora], outputs));
+      const weights = g.layerWeights && bundle.graphs.layerWeights ? [{ path: g.layerWeights[i]!, data: bundle.graphs.layerWeights[i]! }] : [];
+      layers.push(await open(bundle.graphs.layers[i]!, g.layers[i]!, ['hidden_out', 'cls_attn'], ['hidden', 'mask', ...lora], outputs, weights));
+      if (g.plainLayers && bundle.graphs.plainLayers) {
+        plainLayers.push(await open(bundle.graphs.plainLayers[i]!, g.plainLayers[i]!, ['hidden_out', 'cls_attn'], ['hidden', 'mask'], outputs, weights));
+      }
     }
     const compress = await open(bundle.graphs.compress, g.compress, ['hidden_out'], ['hidden', 'weights', 'group', 'slots'], ['hidden_out']);
-    return { embeddings, layers, compress };
+    return { embeddings, layers, compress, ...(plainLayers.length ? { plainLayers } : {}) };
   } catch (e) {
     await Promise.all(created.map((s) => s.release().catch(() => {})));
     throw e;

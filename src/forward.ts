@@ -18,6 +18,8 @@ import type { TokenizedRow } from './tokenize';
 export interface Sessions {
   embeddings: OrtSession;
   layers: OrtSession[];
+  /** LoRA-free twins of `layers` (same weights), used where a configuration adds no adapter. */
+  plainLayers?: OrtSession[];
   compress: OrtSession;
 }
 
@@ -95,12 +97,14 @@ export class Forward {
     if (compressesAt(cfg, layer)) await this.compress(state, cfg);
     const { B, T } = state;
     const lengths = Int32Array.from(state.qLens, (q, b) => rowLength(q, state.pLens[b]!));
+    const names = adaptersAt(cfg, layer, this.numLayers);
+    const plain = names.length === 0 ? this.sessions.plainLayers?.[layer - 1] : undefined;
     const feeds: Record<string, OrtTensor> = {
       hidden: state.hidden,
       mask: tensor('float32', lengthsMask(lengths, T), [B, T]),
-      ...this.lora(layer, adaptersAt(cfg, layer, this.numLayers)),
+      ...(plain ? {} : this.lora(layer, names)),
     };
-    const session = this.sessions.layers[layer - 1]!;
+    const session = plain ?? this.sessions.layers[layer - 1]!;
     const fetches = ['hidden_out', 'cls_attn'];
     if (wantScore) {
       if (!session.outputNames.includes('score')) throw new RangeError(`Forward.step: layer ${layer} has no exit head`);

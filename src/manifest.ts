@@ -24,7 +24,16 @@ export interface Manifest {
   };
   exits: number[];
   compression: { ratios: number[]; modes: CompressionMode[]; minLayer: number };
-  graphs: { embeddings: string; layers: string[]; compress: string };
+  graphs: {
+    embeddings: string;
+    /** Per layer: the graph with LoRA inputs. */
+    layers: string[];
+    /** Per layer: its LoRA-free twin, run where a configuration adds no adapter (optional). */
+    plainLayers?: string[];
+    /** Per layer: the external-data file holding that layer's weights, shared by both graphs (optional). */
+    layerWeights?: string[];
+    compress: string;
+  };
   adapters: {
     file: string; dtype: string; rank: number;
     targets: Record<AdapterTarget, [number, number]>;
@@ -100,6 +109,9 @@ export function parseManifest(json: unknown, file = 'manifest.json'): Manifest {
   str(graphs, 'compress', 'graphs.compress');
   const layers = strs(graphs, 'layers', 'graphs.layers');
   if (layers.length !== numLayers) bad('graphs.layers', `an array of ${numLayers} file names (architecture.numLayers)`);
+  for (const k of ['plainLayers', 'layerWeights']) {
+    if (graphs[k] !== undefined && strs(graphs, k, `graphs.${k}`).length !== numLayers) bad(`graphs.${k}`, `an array of ${numLayers} file names (architecture.numLayers)`);
+  }
   const ad = obj(json, 'adapters', 'adapters');
   str(ad, 'file', 'adapters.file');
   int(ad, 'rank', 'adapters.rank', 1);

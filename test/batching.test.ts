@@ -24,6 +24,23 @@ describe('lengthBuckets', () => {
     expect(paddingOverhead(lengths, arrival)).toBeGreaterThan(1.5);
   });
 
+  it('cuts where padding costs more than another batch', () => {
+    // one batch: 4 x 200 = 800 padded tokens + 64; two: 2 x 200 + 2 x 100 + 2 x 64 = 728
+    expect(lengthBuckets([100, 200, 100, 190], { batchSize: 4, maxBatchTokens: 1e9 })).toEqual([[1, 3], [0, 2]]);
+    // a higher per-batch cost keeps them together
+    expect(lengthBuckets([100, 200, 100, 190], { batchSize: 4, maxBatchTokens: 1e9, batchOverheadTokens: 500 })).toEqual([[1, 3, 0, 2]]);
+  });
+
+  it('never pads more than greedy sorted chunks of batchSize', () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const ls = Array.from({ length: 20 + seed * 7 }, (_, i) => 20 + ((i * 7919 * seed) % 181));
+      const order = ls.map((_, i) => i).sort((a, b) => ls[b]! - ls[a]! || a - b);
+      const greedy = Array.from({ length: Math.ceil(ls.length / 16) }, (_, k) => order.slice(k * 16, k * 16 + 16));
+      const dp = lengthBuckets(ls, { batchSize: 16, maxBatchTokens: 1e9, batchOverheadTokens: 0 });
+      expect(paddingOverhead(ls, dp)).toBeLessThanOrEqual(paddingOverhead(ls, greedy));
+    }
+  });
+
   it('gives an over-long row its own batch and handles empty input', () => {
     expect(lengthBuckets([5000, 10, 10], { batchSize: 4, maxBatchTokens: 100 })).toEqual([[0], [1, 2]]);
     expect(lengthBuckets([], { batchSize: 4, maxBatchTokens: 100 })).toEqual([]);

@@ -22,6 +22,8 @@ class BundleRunner:
         g = self.m["graphs"]
         self.emb = load(g["embeddings"])
         self.layers = [load(f) for f in g["layers"]]
+        # LoRA-free twins (same weights), run where a configuration adds no adapter at a layer
+        self.plain = [load(f) for f in g["plainLayers"]] if g.get("plainLayers") else None
         self.compress = load(g["compress"])
         self.adapters = {k: v.astype(np.float32) for k, v in load_file(str(self.dir / self.m["adapters"]["file"])).items()}
         self.targets = self.m["adapters"]["targets"]
@@ -59,7 +61,10 @@ class BundleRunner:
                                              "slots": np.arange(t_out, dtype=np.float32)})[0]
             mask = (np.arange(x.shape[1])[None, :] < (q + p + 3)[:, None]).astype(np.float32)
             names = (["vertical"] if depth < self.L else []) + ([f"h{ratio}"] if ratio > 1 and layers and l >= min(layers) else [])
-            outs = self.layers[l - 1].run(None, {"hidden": x, "mask": mask, **self.lora_feeds(l, names)})
+            if names or self.plain is None:
+                outs = self.layers[l - 1].run(None, {"hidden": x, "mask": mask, **self.lora_feeds(l, names)})
+            else:
+                outs = self.plain[l - 1].run(None, {"hidden": x, "mask": mask})
             x, cls_attn = outs[0], outs[1]
             if l == depth:
                 score = outs[2]

@@ -26,7 +26,8 @@ def bundle(tmp_path_factory):
 def test_manifest_lists_every_file(bundle):
     out, _ = bundle
     m = json.loads((out / "manifest.json").read_text())
-    files = [m["graphs"]["embeddings"], m["graphs"]["compress"], *m["graphs"]["layers"], m["adapters"]["file"],
+    g = m["graphs"]
+    files = [g["embeddings"], g["compress"], *g["layers"], *g["plainLayers"], *g["layerWeights"], m["adapters"]["file"],
              m["golden"], m["input"]["tokenizer"], "hf/onnx/model.onnx", "hf/config.json"]
     assert all((out / f).exists() for f in files)
     assert len(m["graphs"]["layers"]) == TINY.layers and m["exits"] == [2, 3, 4]
@@ -65,5 +66,33 @@ def test_hf_single_graph_equals_full_configuration(bundle):
 def test_compact_storage_is_smaller_than_float32(bundle):
     out, _ = bundle
     n_params = sum(p.numel() for n, p in tiny_model().named_parameters() if not n.startswith("adapters"))
-    onnx_bytes = sum(f.stat().st_size for f in out.glob("*.onnx"))
+    onnx_bytes = sum(f.stat().st_size for f in [*out.glob("*.onnx"), *out.glob("*.weights")])
     assert onnx_bytes < 0.6 * n_params * 4
+
+
+def test_plain_and_lora_graphs_share_one_copy_of_the_weights(bundle):
+    """Each layer's LoRA graph and its LoRA-free twin read the same external-data file, which holds
+    every weight matrix once; with no adapter active the two give the same outputs."""
+    import onnx
+    out, _ = bundle
+    m = json.loads((out / "manifest.json").read_text())
+    g = m["graphs"]
+    d_in = {t: v[0] for t, v in m["adapters"]["targets"].items()}
+    d_out = {t: v[1] for t, v in m["adapters"]["targets"].items()}
+    for lora_f, plain_f, weights_f in zip(g["layers"], g["plainLayers"], g["layerWeights"]):
+        ext = lambda f: {(i.name, e.value) for i in onnx.load(str(out / f), load_external_data=False).graph.initializer
+                         for e in i.external_data if e.key == "offset"}
+        offsets_lora = {o for _, o in ext(lora_f)}
+        offsets_plain = {o for _, o in ext(plain_f)}
+        assert offsets_plain and offsets_plain <= offsets_lora  # the plain twin adds no bytes
+        big = sum(p.numel() * 2 for p in tiny_model().layers[0].parameters() if p.dim() >= 2)  # fp16 matrices
+        assert (out / weights_f).stat().st_size < big * 1.2
+        x = np.random.default_rng(0).normal(size=(2, 5, TINY.hidden)).astype(np.float32)
+        mask = np.ones((2, 5), np.float32)
+        zeros = {}
+        for t in d_in:
+            zeros[f"lora_{t}_a"] = np.zeros((d_in[t], 1), np.float32)
+            zeros[f"lora_{t}_b"] = np.zeros((1, d_out[t]), np.float32)
+        a = ort.InferenceSession(str(out / lora_f), providers=["CPUExecutionProvider"]).run(None, {"hidden": x, "mask": mask, **zeros})
+        b = ort.InferenceSession(str(out / plain_f), providers=["CPUExecutionProvider"]).run(None, {"hidden": x, "mask": mask})
+        assert len(a) == len(b) and all(np.abs(u - v).max() < 1e-6 for u, v in zip(a, b))
