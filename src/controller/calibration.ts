@@ -6,7 +6,7 @@
  * least two of them. Each probe runs once untimed (first runs compile kernels) and then
  * `repeats` times. The fit uses each probe's fastest run (the cost without interference: on a
  * busy machine the other runs mostly measure the neighbours); every run then sets the starting
- * level and spread of the online correction. Total: a few seconds on MiniLM-L6/WASM.
+ * level and spread of the online correction (median and MAD: robust to the odd slow run). Total: a few seconds on MiniLM-L6/WASM.
  *
  * The probes go through the `budgetMs` hook with the configuration forced, so the engine
  * reports the exact token lengths it used (the controller has no tokenizer of its own).
@@ -106,6 +106,21 @@ const meanSd = (xs: number[]): { bias: number; spread: number } => {
   return { bias, spread: Math.sqrt(xs.reduce((a, b) => a + (b - bias) ** 2, 0) / Math.max(1, xs.length - 1)) };
 };
 
+/**
+ * Median and 1.4826 x median absolute deviation: the normal-equivalent level and spread, not
+ * inflated by the odd run that measured a neighbour (garbage collection, another process).
+ * The online correction's empirical quantile still covers heavy tails once calls arrive.
+ */
+const medianMad = (xs: number[]): { bias: number; spread: number } => {
+  const median = (v: number[]): number => {
+    const s = [...v].sort((a, b) => a - b);
+    const m = s.length >> 1;
+    return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  };
+  const bias = median(xs);
+  return { bias, spread: 1.4826 * median(xs.map((x) => Math.abs(x - bias))) };
+};
+
 const now = (): number => performance.now();
 
 export interface RunCalibrationOptions {
@@ -154,6 +169,6 @@ export function fitCostModel(samples: readonly CalibrationSample[], weights?: re
   const coefficients = coefficientsFromVector(x);
   const fitted = samples.map((s) => Math.max(1e-6, predictMs(coefficients, workCounts(s.config, s.shape))));
   const { bias, spread } = meanSd(samples.map((s, i) => Math.log(s.ms / fitted[i]!)));
-  const runs = meanSd(samples.flatMap((s, i) => (s.runsMs ?? [s.ms]).map((t) => Math.log(t / fitted[i]!))));
+  const runs = medianMad(samples.flatMap((s, i) => (s.runsMs ?? [s.ms]).map((t) => Math.log(t / fitted[i]!))));
   return { coefficients, spread, bias, runs };
 }
