@@ -38,7 +38,7 @@ export interface CalibrationFit {
   spread: number;
   /** Mean of log(measured / fitted) (close to 0). */
   bias: number;
-  /** Mean and standard deviation of log(run / fitted) over every timed run. */
+  /** Median and robust standard deviation (1.4826 x MAD) of log(run / fitted) over every timed run. */
   runs: { bias: number; spread: number };
 }
 
