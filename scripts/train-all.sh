@@ -12,9 +12,10 @@ run="${1:-runs/main}"
 cd "$root/trainer"
 ablation="d2,d3,d4,d5,d6,d6-c2-r2,d6-c2-r4,d6-c3-r8,d4-c2-r4,d5-c3-r4,d3-c2-r2"
 datasets="d6,d3,d5-c3-r4,d4-c3-r8"
-stage() {  # name init minutes
+stage() {  # name init minutes [extra train args]
   if [ -f "$run/$1.pt" ] && [ -f "$run/$1.json" ]; then echo "[train-all] $1: $run/$1.pt exists, skipped"; return; fi
-  "$py" -m mrr.train --stage "$1" ${2:+--init "$2"} --out "$run" --steps 3000 --max-minutes "$3" --eval-queries 0
+  local name="$1" init="$2" minutes="$3"; shift 3
+  "$py" -m mrr.train --stage "$name" ${init:+--init "$init"} --out "$run" --steps 3000 --max-minutes "$minutes" --eval-queries 0 "$@"
 }
 evaluate() {  # out ckpt args...
   local out="$1" ckpt="$2"; shift 2
@@ -22,7 +23,7 @@ evaluate() {  # out ckpt args...
   "$py" -m mrr.evaluate --ckpt "$run/$ckpt" --threads 1 --out "$run/$out" "$@"
 }
 stage naive "" "${NAIVE_MIN:-30}"
-stage distill "$run/naive.pt" "${DISTILL_MIN:-25}"
+stage distill "$run/naive.pt" "${DISTILL_MIN:-25}" --ext-weight 2
 stage compensate "$run/distill.pt" "${COMP_MIN:-10}"
 [ "${EVAL:-1}" = 0 ] && exit 0
 echo "$ablation" > "$run/ablation-configs.txt"
