@@ -55,6 +55,7 @@ def build(doc_texts: list[str], queries: list[str], positives: list[list[int]], 
           log=print) -> TeacherLists:
     """Candidates = BM25 top-k plus any labelled positive outside it (scored too, with the z
     statistics of the top-k so the scale matches)."""
+    log = log or (lambda _msg: None)
     log(f"teacher: BM25 top-{k} and bi-encoder scores for {len(queries)} queries, {len(doc_texts)} docs")
     D = embed(doc_texts, log=log)
     Q = embed(queries, log=log)
