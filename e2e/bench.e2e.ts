@@ -38,6 +38,10 @@ function checkPeer(report: BenchReport, tolerance: number): void {
   assert.ok(full, `no row for the full configuration ${report.fullConfig}`);
   assert.ok(Math.abs((hf.metrics['nDCG@10'] ?? -1) - (full.metrics['nDCG@10'] ?? -2)) < tolerance, `hf/ model and ${full.config} must rank alike: ${hf.metrics['nDCG@10']} vs ${full.metrics['nDCG@10']}`);
   assert.ok(hf.latencyRatio !== null && hf.latencyRatio > 0, 'transformers.js latency ratio measured');
+  const same = report.peers.transformersjsSameBatches;
+  assert.ok(same && !('skipped' in same), 'transformers.js on the engine\'s buckets measured too');
+  assert.ok(Math.abs((same.metrics['nDCG@10'] ?? -1) - (hf.metrics['nDCG@10'] ?? -2)) < 1e-6, 'both batchings of the peer rank alike');
+  assert.ok(same.paddingOverhead <= hf.paddingOverhead + 1e-9, `length buckets pad no more than input order: ${same.paddingOverhead} vs ${hf.paddingOverhead}`);
 }
 
 export const tests = {
@@ -88,7 +92,7 @@ export const tests = {
     try {
       await page.setContent(html);
       assert.equal(await page.locator('svg').count(), 3);
-      assert.equal(await page.locator('tbody tr').count(), report.rows.length + 2);
+      assert.equal(await page.locator('tbody tr').count(), report.rows.length + 3, 'bm25, our rows, transformers.js in input order and on our buckets');
       await page.screenshot({ path: join(outDir, 'bench-report.png'), fullPage: true });
     } finally {
       await page.close();
