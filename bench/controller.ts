@@ -181,7 +181,7 @@ async function main(): Promise<void> {
     '```',
     '',
     `- model: ${info.name} (${args.model}), ${configs.length} configurations, hindsight over ${hindsight.length} (${args.hindsight}); backend ${info.backend} (${info.reason}), ${args.threads} thread(s), in-thread engine (Node)`,
-    `- machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, ${m.runtime}${m.cores <= 2 ? ' (shared with a training job during the run: noisy timings)' : ''}`,
+    `- machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, ${m.runtime}`, // how busy it was: the load-average line below
     `- 1-minute load average: ${loadBefore.toFixed(1)} at the start, ${loadAfter.toFixed(1)} at the end (${m.cores} cores)`,
     `- calibration (including model load): ${(calibrationMs / 1000).toFixed(1)} s, ${rr.controller.calibration!.samples.length} probes, fit spread ${fit.spread.toFixed(3)} (log units)`,
     `- accuracy scale: ${scale.label}`,
