@@ -50,14 +50,19 @@ function ms(x: number): string {
  */
 export function speedVersusTransformers(report: BenchReport): string | undefined {
   const lines: string[] = [];
-  for (const hf of [report.peers.transformersjs, report.peers.transformersjsSameBatches]) {
-    if (!hf || isSkipped(hf) || hf.latencyRatio === null || !report.fullConfig) continue;
+  for (const hf of transformersPeers(report)) {
+    if (hf.latencyRatio === null || !report.fullConfig) continue;
     const r = hf.latencyRatio;
     const how = r >= 1 ? `${r.toFixed(2)}x faster than` : `${(1 / r).toFixed(2)}x slower than`;
     const batches = hf.batching === 'engine-buckets' ? "on the engine's own length buckets" : 'batched in input order';
     lines.push(`full configuration ${report.fullConfig} takes ${(1 / r).toFixed(2)} of the time of (is ${how}) transformers.js (${hf.device}) ${batches}, same token ids (median per-query time ratio; peer padding overhead ${hf.paddingOverhead?.toFixed(2) ?? '-'})`);
   }
   return lines.length ? lines.join('\n') : undefined;
+}
+
+/** A transformers.js row's name: device and batching (reports before the second peer lack `batching`). */
+export function peerLabel(p: TransformersJsResult): string {
+  return `transformers.js (${p.device}, ${p.batching ?? 'engine-buckets'})`;
 }
 
 /** The transformers.js rows of a report, headline first. */
@@ -82,7 +87,7 @@ export function formatTable(report: BenchReport): string {
   const body: string[][] = [line('bm25', '-', '-', report.peers.bm25)];
   for (const row of report.rows) body.push(line(row.config, cell(row.flopsRatio, 2), cell(row.latencyRatio, 2), row));
   const hf = report.peers.transformersjs;
-  for (const p of transformersPeers(report)) body.push(line(`transformers.js (${p.device}, ${p.batching ?? 'engine-buckets'})`, '1.00', cell(p.latencyRatio, 2), p));
+  for (const p of transformersPeers(report)) body.push(line(peerLabel(p), '1.00', cell(p.latencyRatio, 2), p));
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)));
   const fmt = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   const notes: string[] = [];

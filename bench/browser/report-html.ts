@@ -5,7 +5,7 @@
  * building: the driver writes it from Node and the page shows the same sections.
  */
 import { paretoFront } from '../../src/controller/accuracy';
-import { speedVersusTransformers, transformersPeers, type BenchReport } from '../report';
+import { peerLabel, speedVersusTransformers, transformersPeers, type BenchReport } from '../report';
 import type { ModelRow } from '../scenarios/matryoshka';
 import { isSkipped, type SystemResult } from '../scenarios/scenario';
 import { scatterSvg, type ScatterPoint } from './svg-scatter';
@@ -48,7 +48,7 @@ function plots(report: BenchReport): string {
   const latencyFront = rowFront(rows, (r) => r.latency.medianMs);
   const flopsFront = rowFront(rows, (r) => r.flopsRatio);
   const latency: ScatterPoint[] = modelPoints(rows, (r) => r.latency.medianMs, ndcg, latencyFront, report.fullConfig);
-  for (const p of transformersPeers(report)) latency.push({ x: p.latency.medianMs, y: ndcg(p), label: `transformers.js (${p.device}, ${p.batching ?? 'engine-buckets'})`, kind: 'peer', labelled: true });
+  for (const p of transformersPeers(report)) latency.push({ x: p.latency.medianMs, y: ndcg(p), label: peerLabel(p), kind: 'peer', labelled: true });
   const flops: ScatterPoint[] = modelPoints(rows, (r) => r.flopsRatio, ndcg, flopsFront, report.fullConfig);
   if (!isSkipped(hf)) flops.push({ x: 1, y: ndcg(hf), label: 'transformers.js', kind: 'peer', labelled: false });
   const tracking: ScatterPoint[] = rows
@@ -76,7 +76,7 @@ function table(report: BenchReport): string {
     const marks = `${latencyFront.has(i) ? '●' : '·'} / ${flopsFront.has(i) ? '●' : '·'}`;
     body.push(tr([esc(r.config), num(r.flopsRatio, 3), num(r.latencyRatio, 3), ...metricCells(r), num(r.modelLatency.medianMs, 1), marks, num(r.calibratedDevNdcg10, 4)], r.config === report.fullConfig ? 'full' : r.progressive ? 'progressive' : ''));
   });
-  for (const p of transformersPeers(report)) body.push(tr([esc(`transformers.js (${p.device}, ${p.batching ?? 'engine-buckets'})`), '1.000', num(p.latencyRatio, 3), ...metricCells(p), '–', '', ''], 'peer'));
+  for (const p of transformersPeers(report)) body.push(tr([esc(peerLabel(p)), '1.000', num(p.latencyRatio, 3), ...metricCells(p), '–', '', ''], 'peer'));
   return `<table><thead>${tr(head)}</thead><tbody>${body.join('')}</tbody></table>`;
 }
 

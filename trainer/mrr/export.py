@@ -97,23 +97,9 @@ class LayerGraph(nn.Module):
         self.layer, self.head = layer, head
 
     def forward(self, hidden, mask, *lora):
-        factors = {t: (lora[2 * i], lora[2 * i + 1]) for i, t in enumerate(LORA_TARGETS)}
+        # no LoRA inputs: the layer's plain twin, without the zero low-rank products
+        factors = {t: (lora[2 * i], lora[2 * i + 1]) for i, t in enumerate(LORA_TARGETS)} if lora else None
         x, cls_attn = self.layer(hidden, mask, factors)
-        if self.head is None:
-            return x, cls_attn
-        return x, cls_attn, self.head(x)
-
-
-class PlainLayerGraph(nn.Module):
-    """The same layer with no LoRA inputs: what a layer runs when its configuration adds no
-    adapter there (every layer of the full configuration), without the zero low-rank products."""
-
-    def __init__(self, layer: Layer, head: ExitHead | None):
-        super().__init__()
-        self.layer, self.head = layer, head
-
-    def forward(self, hidden, mask):
-        x, cls_attn = self.layer(hidden, mask, None)
         if self.head is None:
             return x, cls_attn
         return x, cls_attn, self.head(x)
@@ -189,7 +175,7 @@ def export_graphs(model: MatryoshkaReranker, out: Path) -> dict:
             axes["score"] = {0: "B"}
         x = (torch.randn(B, T, H), torch.ones(B, T))
         _export(LayerGraph(model.layers[l - 1], head), (*x, *lora_args), out / f, ["hidden", "mask", *lora_names], outs, axes)
-        _export(PlainLayerGraph(model.layers[l - 1], head), x, out / fp, ["hidden", "mask"], outs,
+        _export(LayerGraph(model.layers[l - 1], head), x, out / fp, ["hidden", "mask"], outs,
                 {k: v for k, v in axes.items() if not k.startswith("lora_")})
         layer_files.append(f)
         plain_files.append(fp)

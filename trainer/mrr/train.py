@@ -106,7 +106,7 @@ def sample_group(cfg: TrainConfig, rng: random.Random, g: Group) -> tuple[list[i
     pos = set(g.positives)
     negs = [j for j, d in enumerate(g.docs) if int(d) not in pos]
     near, far = negs[:20], negs[20:]
-    n_near = min(len(near), (cfg.group - 1 + 1) // 2)
+    n_near = min(len(near), cfg.group // 2)
     pick = rng.sample(near, n_near) + rng.sample(far, min(len(far), cfg.group - 1 - n_near))
     p = rng.choice(g.positives)
     j_pos = int(np.flatnonzero(g.docs == p)[0])

@@ -6,21 +6,11 @@ the bi-encoder cosine alone, and their z-score fusion; all queries (scifact: dev
 import sys, time, numpy as np, torch
 sys.path.insert(0, str(__import__('pathlib').Path(__file__).resolve().parents[1]))
 from mrr.data import load_beir, BM25, is_dev
-from mrr.pretrained import package_dir
-from transformers import AutoTokenizer, AutoModel
+from mrr.teacher import embed
 import ir_measures
 from ir_measures import nDCG
 torch.set_num_threads(2)
-d = str(package_dir())
-tok = AutoTokenizer.from_pretrained(d); m = AutoModel.from_pretrained(d).eval()
-def emb(texts, bs=32):
-    out=[]
-    with torch.inference_mode():
-        for i in range(0,len(texts),bs):
-            b = tok(texts[i:i+bs], padding=True, truncation=True, max_length=256, return_tensors='pt')
-            h = m(**b).last_hidden_state; mask=b['attention_mask'].unsqueeze(-1).float()
-            e = (h*mask).sum(1)/mask.sum(1); out.append(torch.nn.functional.normalize(e,dim=-1))
-    return torch.cat(out).numpy()
+emb = lambda texts: embed(texts, log=None)
 for name in sys.argv[1:]:
     split='train' if name=='scifact' else 'test'
     ds = load_beir(str(__import__('pathlib').Path(__file__).resolve().parents[3] / 'shared' / 'datasets' / name), split)
