@@ -10,6 +10,7 @@ import { configName, resolveConfig, toRerankConfig, type ResolvedConfig } from '
 import { AbortError, asMatryoshkaError, DeviceLostError, DisposedError, OptionsError, throwIfAborted } from './errors';
 import { yieldToEventLoop } from './event-loop';
 import { Forward, type Sessions } from './forward';
+import { checkFirstStageLength, DEFAULT_FUSION_WEIGHT, fuseScores } from './fusion';
 import { ADAPTER_TARGETS, type Manifest } from './manifest';
 import { checkRankOptions, type ResolvedOptions, resolveOptions } from './options';
 import { planStages, runProgressive } from './progressive';
@@ -172,6 +173,8 @@ export class Engine implements RerankerInterface {
 
   private async doRank(query: string, passages: string[], options: RankOptions): Promise<RankResult> {
     const t0 = now();
+    // a count mismatch fails before any model work
+    if (options.firstStageScores && Array.isArray(passages)) checkFirstStageLength(options.firstStageScores, passages.length);
     const tok = this.tokenize(query, passages);
     const { cfg, decision } = await this.chooseConfig(options, tok.rows);
     const t1 = now();
@@ -179,6 +182,12 @@ export class Engine implements RerankerInterface {
     const scores = await scoreRows(ctx, tok.rows, tok.rows.map((_, i) => i), cfg);
     const t2 = now();
     let results: RankedPassage[] = tok.rows.map((r, index) => ({ index, score: scores[index]!, truncated: r.truncated, depth: cfg.depth }));
+    let fusionWeight: number | undefined;
+    if (options.firstStageScores) {
+      fusionWeight = options.fusionWeight ?? this.manifest.fusion?.weight ?? DEFAULT_FUSION_WEIGHT;
+      const fused = fuseScores(scores, options.firstStageScores, fusionWeight);
+      results = results.map((r) => ({ ...r, modelScore: r.score, score: fused[r.index]! }));
+    }
     results.sort((a, b) => b.score - a.score || a.index - b.index);
     if (options.topK !== undefined) results = results.slice(0, options.topK);
     return {
@@ -187,6 +196,7 @@ export class Engine implements RerankerInterface {
       backend: this.backendInfo.backend,
       timings: { tokenizeMs: tok.ms, modelMs: t2 - t1, totalMs: now() - t0 },
       ...(decision ? { decision } : {}),
+      ...(fusionWeight !== undefined ? { fusionWeight } : {}),
       queryTruncated: tok.queryTruncated,
     };
   }

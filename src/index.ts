@@ -35,6 +35,7 @@ export type { LoadedBundle, LoadOptions } from './bundle';
 export { resolveConfig, configName } from './config';
 export type { ResolvedConfig } from './config';
 export { parseManifest } from './manifest';
+export { fuseScores, zscore, DEFAULT_FUSION_WEIGHT } from './fusion';
 export type { Manifest } from './manifest';
 export {
   MatryoshkaError, OptionsError, ConfigError, InputError, BundleError, BackendError, DeviceLostError,

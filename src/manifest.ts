@@ -41,6 +41,8 @@ export interface Manifest {
   };
   configurations: CalibratedConfig[];
   flopsReference?: { qLen: number; pLen: number };
+  /** Hybrid scoring default (src/fusion.ts): the first stage's weight, chosen by the trainer. */
+  fusion?: { weight: number; normalization: 'z' };
   golden?: string;
   hf?: string;
   training?: unknown;
@@ -132,5 +134,10 @@ export function parseManifest(json: unknown, file = 'manifest.json'): Manifest {
     str(c as Obj, 'name', `configurations[${i}].name`);
     int(c as Obj, 'depth', `configurations[${i}].depth`, 1);
   });
+  if (json.fusion !== undefined) {
+    const f = obj(json, 'fusion', 'fusion');
+    if (typeof f.weight !== 'number' || !Number.isFinite(f.weight) || f.weight < 0) bad('fusion.weight', 'a finite number >= 0');
+    if (f.normalization !== 'z') bad('fusion.normalization', '"z"');
+  }
   return json as unknown as Manifest;
 }

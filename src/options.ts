@@ -4,6 +4,7 @@
  */
 import { BACKENDS, defaultThreads } from './backend-choice';
 import { OptionsError } from './errors';
+import { checkFusionOptions } from './fusion';
 import type { Backend, RankOptions, RerankerOptions } from './types';
 
 /** Every option of `createReranker` / `createWorkerReranker` except `model`, at its default. */
@@ -65,6 +66,7 @@ export function checkRankOptions(options: RankOptions | undefined): RankOptions 
   if (options.budgetMs !== undefined && (typeof options.budgetMs !== 'number' || !(options.budgetMs > 0))) {
     throw new OptionsError(`MatryoshkaReranker: option "budgetMs" must be a positive number of milliseconds, got ${JSON.stringify(options.budgetMs)}`);
   }
+  checkFusionOptions(options.firstStageScores, options.fusionWeight);
   return options;
 }
 

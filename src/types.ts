@@ -88,6 +88,15 @@ export interface RankOptions {
   budgetMs?: number;
   /** Return only the best `topK` (all are scored). */
   topK?: number;
+  /**
+   * First-stage scores (e.g. BM25), one per passage in the same order. When given, passages
+   * are ranked by the hybrid score `z(model) + fusionWeight * z(firstStage)` over this call's
+   * passages (src/fusion.ts; docs/runtime.md, "Hybrid scoring"), and each result keeps the
+   * model's own score in `modelScore`.
+   */
+  firstStageScores?: number[];
+  /** Weight of the first stage in the hybrid score. Default: the bundle's `fusion.weight`, else 1. */
+  fusionWeight?: number;
   signal?: AbortSignal;
 }
 
@@ -97,6 +106,8 @@ export interface RankedPassage {
   score: number;
   /** True when the passage was cut to the model's maximum passage length. */
   truncated: boolean;
+  /** The model's own score, when `score` is the hybrid score (`RankOptions.firstStageScores`). */
+  modelScore?: number;
   /**
    * Exit layer that produced `score`. Always the configuration's depth for `rank`; in
    * `rankProgressive` passages dropped at an earlier stage keep that stage's depth (scores of
@@ -122,6 +133,8 @@ export interface RankResult {
   decision?: ControllerDecision;
   /** The query was cut to the model's maximum query length. */
   queryTruncated?: boolean;
+  /** Set when the ranking is the hybrid score: the first stage's weight in it. */
+  fusionWeight?: number;
 }
 
 /** Progressive re-ranking: score all at `stages[0].depth`, keep `keep` best, go deeper, ... */

@@ -7,6 +7,7 @@ import { Engine } from '../src/engine';
 import {
   AbortError, BundleError, ConfigError, DisposedError, InputError, OptionsError,
 } from '../src/errors';
+import { fuseScores } from '../src/fusion';
 import { createReranker } from '../src/index';
 import { TINY, tinyGolden } from './helpers';
 
@@ -53,6 +54,34 @@ describe('rank', () => {
     await expect(engine.rank('q', ['a'], { config: { depth: 5 } })).rejects.toThrow(/valid depths: 2, 3, 4/);
     await expect(engine.rank('q', ['a'], { topK: 0 })).rejects.toBeInstanceOf(OptionsError);
     await expect(engine.rank('q', ['a'], { budgetMs: 10 })).rejects.toThrow(/budgetMs" needs a controller/);
+  });
+
+  it('firstStageScores: ranks by z(model) + w * z(first stage) and keeps the model score', async () => {
+    const plain = await engine.rank(c0.query, c0.passages, { config: 'd3' });
+    const model = new Map(plain.results.map((r) => [r.index, r.score]));
+    const first = c0.passages.map((_, i) => 10 - 3 * i);
+    const hybrid = await engine.rank(c0.query, c0.passages, { config: 'd3', firstStageScores: first, fusionWeight: 0.5 });
+    expect(hybrid.fusionWeight).toBe(0.5);
+    const want = fuseScores(c0.passages.map((_, i) => model.get(i)!), first, 0.5);
+    for (const r of hybrid.results) {
+      expect(r.modelScore).toBeCloseTo(model.get(r.index)!, 6);
+      expect(r.score).toBeCloseTo(want[r.index]!, 5);
+    }
+    const scores = hybrid.results.map((x) => x.score);
+    expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+    // weight 0 keeps the model's order; the tiny bundle has no fusion field, so the default weight is 1
+    const w0 = await engine.rank(c0.query, c0.passages, { config: 'd3', firstStageScores: first, fusionWeight: 0 });
+    expect(w0.results.map((r) => r.index)).toEqual(plain.results.map((r) => r.index));
+    expect((await engine.rank(c0.query, c0.passages, { firstStageScores: first })).fusionWeight).toBe(1);
+    expect(plain.fusionWeight).toBeUndefined();
+    expect(plain.results[0]!.modelScore).toBeUndefined();
+  });
+
+  it('firstStageScores of the wrong length or type fail with a reason', async () => {
+    await expect(engine.rank('q', ['a', 'b'], { firstStageScores: [1] })).rejects.toBeInstanceOf(InputError);
+    await expect(engine.rank('q', ['a', 'b'], { firstStageScores: [1] })).rejects.toThrow(/got 1 firstStageScores for 2 passages/);
+    await expect(engine.rank('q', ['a'], { firstStageScores: [Number.NaN] })).rejects.toBeInstanceOf(OptionsError);
+    await expect(engine.rank('q', ['a'], { fusionWeight: 1 })).rejects.toThrow(/needs option "firstStageScores"/);
   });
 
   it('a 1 MB passage is truncated and flagged, and still scored', async () => {

@@ -113,8 +113,9 @@ def build_rows(q_ids: list[list[int]], p_ids: list[list[int]], truncated: list[b
 class Encoder:
     """Caches token ids of queries and passages (tokenize once, batch many times)."""
 
-    def __init__(self, tok: Tokenizer):
+    def __init__(self, tok: Tokenizer, max_query_tokens: int = MAX_QUERY_TOKENS):
         self.tok = tok
+        self.max_query_tokens = max_query_tokens
         self._p: dict[str, tuple[list[int], bool]] = {}
 
     def passages(self, texts: list[str]) -> list[tuple[list[int], bool]]:
@@ -125,7 +126,7 @@ class Encoder:
         return [self._p[t] for t in texts]
 
     def pairs(self, query: str, texts: list[str]) -> Rows:
-        q = encode_texts(self.tok, [query], MAX_QUERY_TOKENS)[0][0]
+        q = encode_texts(self.tok, [query], self.max_query_tokens)[0][0]
         ps = self.passages(texts)
         return build_rows([q] * len(texts), [p for p, _ in ps], [c for _, c in ps])
 

@@ -14,7 +14,8 @@ import ir_measures
 import torch
 from ir_measures import nDCG, RR
 
-from .data import BM25, Beir, Encoder
+from .data import BM25, MAX_QUERY_TOKENS, Beir, Encoder
+from .fusion import fuse, fused_name
 from .model import MatryoshkaReranker, State, SubArch
 
 
@@ -67,8 +68,10 @@ def measure(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]]) 
 
 
 def evaluate(model: MatryoshkaReranker, enc: Encoder, ds: Beir, qids: list[str], archs: list[SubArch],
-             k: int = 100, batch: int = 32, candidates=None, log=print) -> dict[str, dict[str, float]]:
-    """nDCG@10 / MRR@10 of BM25 and of every configuration re-ranking BM25 top-k."""
+             k: int = 100, batch: int = 32, candidates=None, log=print,
+             fusion: tuple[float, ...] = ()) -> dict[str, dict[str, float]]:
+    """nDCG@10 / MRR@10 of BM25 and of every configuration re-ranking BM25 top-k; with `fusion`
+    weights, also every configuration fused with BM25 (mrr/fusion.py), named like 'd6+bm25'."""
     model.eval()
     cands = candidates or bm25_candidates(ds, qids, k)
     runs: dict[str, dict[str, dict[str, float]]] = defaultdict(dict)
@@ -81,8 +84,12 @@ def evaluate(model: MatryoshkaReranker, enc: Encoder, ds: Beir, qids: list[str],
             rows = enc.pairs(ds.queries[q], [ds.doc_texts[d] for d in docs[i:i + batch]])
             for name, s in score_configs(model, rows, archs).items():
                 per[name].append(s.float())
+        first = [s for _, s in cands[q]]
         for name, parts in per.items():
-            runs[name][q] = {ds.doc_ids[d]: float(s) for d, s in zip(docs, torch.cat(parts))}
+            model_scores = torch.cat(parts).numpy()
+            runs[name][q] = {ds.doc_ids[d]: float(s) for d, s in zip(docs, model_scores)}
+            for w in fusion:
+                runs[fused_name(name, w)][q] = {ds.doc_ids[d]: float(s) for d, s in zip(docs, fuse(model_scores, first, w))}
         if log and (n + 1) % 20 == 0:
             log(f"  eval {n + 1}/{len(qids)} queries, {time.time() - t0:.0f}s")
     qrels = {q: ds.qrels[q] for q in qids}
@@ -92,9 +99,14 @@ def evaluate(model: MatryoshkaReranker, enc: Encoder, ds: Beir, qids: list[str],
 # ---- command line ----------------------------------------------------------------------------
 
 def load_checkpoint(path: str, exported: bool = True) -> MatryoshkaReranker:
-    """A trained checkpoint, rounded to the bundle's storage precision unless exported=False."""
+    """A trained checkpoint, rounded to the bundle's storage precision unless exported=False;
+    or an exported bundle folder (read back exactly, mrr/bundle_import.py)."""
+    from pathlib import Path
+    from .bundle_import import load_bundle
     from .export import quantize_, round_adapters_
     from .pretrained import load_pretrained
+    if Path(path).is_dir():
+        return load_bundle(path)
     m = load_pretrained()
     m.load_state_dict(torch.load(path, map_location="cpu"))
     if exported:
@@ -125,7 +137,7 @@ def main():
     from .data import is_dev, load_beir, load_tokenizer
     from .pretrained import tokenizer_path
     p = argparse.ArgumentParser(description="Re-rank BM25 candidates on BEIR folders with many configurations.")
-    p.add_argument("--ckpt", required=True)
+    p.add_argument("--ckpt", required=True, help="checkpoint (.pt) or exported bundle folder")
     p.add_argument("--datasets", default="scifact-dev,adi,cisi,cranfield,medline")
     p.add_argument("--data-root", default=str(Path(__file__).resolve().parents[3] / "shared" / "datasets"))
     p.add_argument("--configs", default="exits", help="'grid' (calibration table), 'exits', or names like d6,d3,d6-c2-r4")
@@ -133,8 +145,12 @@ def main():
     p.add_argument("--max-queries", type=int, default=0, help="0 = all; else a fixed random sample (seed 0)")
     p.add_argument("--raw", action="store_true", help="evaluate float32 training weights, not the exported rounding")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch default)")
+    p.add_argument("--fusion", default="", help="BM25 fusion weights to evaluate too, e.g. '0.5,1,2' (mrr/fusion.py)")
+    p.add_argument("--max-query-tokens", type=int, default=MAX_QUERY_TOKENS,
+                   help="query truncation (the bundle's input.maxQueryTokens; position ids allow up to 512 - 195)")
     p.add_argument("--out", required=True)
     a = p.parse_args()
+    fusion = tuple(float(w) for w in a.fusion.split(",") if w)
     if a.threads:
         torch.set_num_threads(a.threads)
     model = load_checkpoint(a.ckpt, exported=not a.raw)
@@ -147,7 +163,7 @@ def main():
     else:
         by_name = {g.name: g for g in grid}
         archs = [by_name[n] if n in by_name else parse_name(n) for n in a.configs.split(",")]
-    enc = Encoder(load_tokenizer(tokenizer_path()))
+    enc = Encoder(load_tokenizer(tokenizer_path()), a.max_query_tokens)
     results = {}
     for spec in a.datasets.split(","):
         name, folder, split, dev_only = resolve_dataset(spec, a.data_root)
@@ -156,8 +172,9 @@ def main():
         if a.max_queries and len(qids) > a.max_queries:
             qids = sorted(random.Random(0).sample(qids, a.max_queries))
         t0 = time.time()
-        res = evaluate(model, enc, ds, qids, archs, k=a.k)
+        res = evaluate(model, enc, ds, qids, archs, k=a.k, fusion=fusion)
         results[name] = {"split": split, "queries": len(qids), "k": a.k, "seconds": round(time.time() - t0),
+                         "maxQueryTokens": a.max_query_tokens,
                          "results": res}
         print(f"{name}: {len(qids)} queries, bm25 {res['bm25']['ndcg10']:.4f}, "
               + ", ".join(f"{n} {r['ndcg10']:.4f}" for n, r in res.items() if n != "bm25"), flush=True)

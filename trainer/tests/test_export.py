@@ -96,3 +96,21 @@ def test_plain_and_lora_graphs_share_one_copy_of_the_weights(bundle):
         a = ort.InferenceSession(str(out / lora_f), providers=["CPUExecutionProvider"]).run(None, {"hidden": x, "mask": mask, **zeros})
         b = ort.InferenceSession(str(out / plain_f), providers=["CPUExecutionProvider"]).run(None, {"hidden": x, "mask": mask})
         assert len(a) == len(b) and all(np.abs(u - v).max() < 1e-6 for u, v in zip(a, b))
+
+
+def test_bundle_reads_back_into_the_same_model(bundle):
+    """mrr.bundle_import inverts the export: same tensors, same scores for every golden config."""
+    from mrr.bundle_import import load_bundle
+    out, model = bundle
+    back = load_bundle(out)
+    want = model.state_dict()
+    for name, t in back.state_dict().items():
+        assert torch.allclose(t, want[name], atol=1e-6, rtol=0), name
+    enc = Encoder(load_tokenizer(out / "tokenizer.json"))
+    for case in json.loads((out / "golden.json").read_text())["cases"]:
+        c = case["config"]["compress"]
+        arch = SubArch(case["config"]["depth"], tuple(c["layers"]), c["ratio"], c["mode"]) if c else SubArch(case["config"]["depth"])
+        rows = enc.pairs(case["query"], case["passages"])
+        with torch.no_grad():
+            got = back(rows.input_ids, rows.token_type_ids, rows.q_lens, rows.p_lens, arch, exits={arch.depth})[arch.depth]
+        assert np.abs(got.numpy() - np.array(case["scores"])).max() < 1e-5

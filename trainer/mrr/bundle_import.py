@@ -1,0 +1,113 @@
+"""Read an exported bundle back into a PyTorch model: the inverse of mrr/export.py.
+
+A bundle keeps weights at storage precision (matrices float16, word embeddings int8 per row),
+so the model read back is exactly the one the runtime serves; training can resume from a
+committed bundle when the run folder that made it is gone.
+
+python -m mrr.bundle_import --bundle ../models/minilm-l6-scifact --out runs/v3/shipped.pt
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+from onnx import numpy_helper
+from safetensors.numpy import load_file
+
+from .model import LORA_TARGETS, MatryoshkaReranker, ModelConfig
+
+# the six weight matrices of a layer graph, in the order the exporter's graph first uses them
+MATRICES = ("q", "k", "v", "o", "ffn_in", "ffn_out")
+
+
+def _initializers(path: Path) -> dict[str, np.ndarray]:
+    """Initializers by name, decoded: `x_f16` -> float32 `x`, `x_q` * `x_scale` -> `x`. The
+    exporter stores equal tensors once (e.g. two LayerNorm scales still at ones) and names the
+    others through Identity nodes; those names are listed too."""
+    graph = onnx.load(str(path)).graph
+    raw = {i.name: numpy_helper.to_array(i, base_dir=str(path.parent)) for i in graph.initializer}
+    out: dict[str, np.ndarray] = {}
+    for name, a in raw.items():
+        if name.endswith("_scale"):
+            continue
+        if name.endswith("_q"):
+            base = name[:-2]
+            out[base] = a.astype(np.float32) * raw[base + "_scale"].astype(np.float32)
+        elif name.endswith("_f16"):
+            out[name[:-4]] = a.astype(np.float32)
+        else:
+            out[name] = a.astype(np.float32)
+    for node in graph.node:
+        if node.op_type == "Identity" and node.input[0] in out:
+            out[node.output[0]] = out[node.input[0]]
+    return out
+
+
+def config_of(manifest: dict) -> ModelConfig:
+    a = manifest["architecture"]
+    names = manifest["adapters"]["names"]
+    return ModelConfig(vocab_size=a["vocabSize"], hidden=a["hiddenSize"], layers=a["numLayers"], heads=a["numHeads"],
+                       intermediate=a["intermediateSize"], max_positions=a["maxPositions"],
+                       first_exit=min(manifest["exits"]), lora_rank=manifest["adapters"]["rank"],
+                       # the bundle stores B with the scale folded in; read back at the trainer's
+                       # usual scale alpha / rank = 2 (scores do not depend on it)
+                       lora_alpha=2.0 * manifest["adapters"]["rank"],
+                       ratios=tuple(int(n[1:]) for n in names if n.startswith("h")))
+
+
+@torch.no_grad()
+def load_bundle(folder: str | Path) -> MatryoshkaReranker:
+    folder = Path(folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    cfg = config_of(manifest)
+    model = MatryoshkaReranker(cfg)
+    state: dict[str, torch.Tensor] = {}
+    emb = _initializers(folder / manifest["graphs"]["embeddings"])
+    for k, v in emb.items():
+        state["embeddings." + k.removeprefix("emb.")] = torch.from_numpy(v)
+    for l, file in enumerate(manifest["graphs"]["layers"], start=1):
+        inits = _initializers(folder / file)
+        mats = [k for k in inits if k.startswith("onnx::MatMul_")]
+        if len(mats) != len(MATRICES):
+            raise ValueError(f"{file}: expected {len(MATRICES)} weight matrices, found {len(mats)}")
+        mats.sort(key=lambda k: int(k.rsplit("_", 1)[1]))
+        for t, k in zip(MATRICES, mats):
+            state[f"layers.{l - 1}.{t}.weight"] = torch.from_numpy(inits[k].T.copy())  # [in,out] -> [out,in]
+        for k, v in inits.items():
+            if k.startswith("layer."):
+                state[f"layers.{l - 1}.{k.removeprefix('layer.')}"] = torch.from_numpy(v)
+            elif k.startswith("head."):
+                state[f"heads.{l}.{k.removeprefix('head.')}"] = torch.from_numpy(v)
+    adapters = load_file(str(folder / manifest["adapters"]["file"]))
+    for name in cfg.adapter_names:
+        for l in range(1, cfg.layers + 1):
+            for t in LORA_TARGETS:
+                lora = model.adapters[name][l - 1][t]
+                state[f"adapters.{name}.{l - 1}.{t}.A"] = torch.from_numpy(adapters[f"{name}.{l}.{t}.a"].astype(np.float32))
+                state[f"adapters.{name}.{l - 1}.{t}.B"] = torch.from_numpy(
+                    adapters[f"{name}.{l}.{t}.b"].astype(np.float32) / lora.scale)
+    missing = set(model.state_dict()) - set(state)
+    extra = set(state) - set(model.state_dict())
+    if missing or extra:
+        raise ValueError(f"bundle {folder}: tensors missing {sorted(missing)[:5]}, unexpected {sorted(extra)[:5]}")
+    model.load_state_dict(state)
+    return model.eval()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--bundle", required=True)
+    p.add_argument("--out", required=True, help="checkpoint path (state dict), e.g. runs/v3/shipped.pt")
+    a = p.parse_args()
+    model = load_bundle(a.bundle)
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+    torch.save(model.state_dict(), a.out)
+    print(f"{a.bundle} -> {a.out}")
+
+
+if __name__ == "__main__":
+    main()
