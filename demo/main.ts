@@ -27,7 +27,7 @@ const ui = {
   files: $<HTMLInputElement>('files'), folder: $<HTMLInputElement>('folder'), defaultLoad: $<HTMLButtonElement>('default-load'),
   budget: $<HTMLInputElement>('budget'), budgetValue: $<HTMLOutputElement>('budget-value'), budgetRow: $('budget-row'), manualRow: $('manual-row'),
   form: $<HTMLFormElement>('search-form'), query: $<HTMLInputElement>('query'), candidates: $<HTMLInputElement>('candidates'),
-  search: $<HTMLButtonElement>('search'), samples: $('samples'), summary: $('summary'), results: $<HTMLOListElement>('results'),
+  search: $<HTMLButtonElement>('search'), hybrid: $<HTMLInputElement>('hybrid'), samples: $('samples'), summary: $('summary'), results: $<HTMLOListElement>('results'),
   chart: $('chart'), chartCaption: $('chart-caption'), measure: $<HTMLButtonElement>('measure'), measureText: $('measure-text'),
   calibration: $('calibration'),
 };
@@ -130,7 +130,10 @@ async function search(): Promise<void> {
       return;
     }
     const candidates = hits.map((h) => ({ doc: corpus.documents[h.index]!, bm25: h.score }));
-    const options: RankOptions = mode() === 'auto' ? { budgetMs: budgetMs() } : { config: picker.value() };
+    const options: RankOptions = {
+      ...(mode() === 'auto' ? { budgetMs: budgetMs() } : { config: picker.value() }),
+      ...(ui.hybrid.checked ? { firstStageScores: candidates.map((c) => c.bm25) } : {}),
+    };
     const t1 = performance.now();
     const result = await rr.rank(query, candidates.map((c) => documentText(c.doc)), options);
     const rankMs = performance.now() - t1;
@@ -211,6 +214,7 @@ function wire(): void {
     });
   }
   ui.form.addEventListener('submit', (ev) => { ev.preventDefault(); void search(); });
+  ui.hybrid.addEventListener('change', () => void search());
   ui.measure.addEventListener('click', () => void measureAll());
   ui.beirLoad.addEventListener('click', () => { if (ui.beirUrl.value.trim()) void useCorpus(() => loadBeirUrl(ui.beirUrl.value.trim())); });
   ui.defaultLoad.addEventListener('click', () => void useCorpus(loadDefaultCorpus));

@@ -31,6 +31,7 @@ export function renderResults(list: HTMLOListElement, summary: HTMLElement, o: S
     parts.push(`budget ${ms(d.budgetMs)}: predicted ${ms(d.predictedMs)}${isAdaptiveDecision(d) ? ` (≤ ${ms(d.upperMs)})` : ''}, ` +
       `<span class="${fit ? 'ok' : 'miss'}">${fit ? 'within budget' : 'over budget'}</span>`);
   }
+  if (r.fusionWeight !== undefined) parts.push(`score: z(model) + ${r.fusionWeight}·z(BM25)`);
   summary.innerHTML = parts.join(' · ') + (d?.warning ? `<div class="warning">${esc(d.warning)}</div>` : '') +
     (r.queryTruncated ? '<div class="warning">the query was cut to the model\'s maximum query length</div>' : '');
   const items = r.results.slice(0, show).map((p, rank) => {
@@ -41,7 +42,7 @@ export function renderResults(list: HTMLOListElement, summary: HTMLElement, o: S
     li.innerHTML = `<div class="score">${p.score.toFixed(3)}</div>` +
       `<div class="body"><div class="title">${esc(c.doc.title || c.doc.id)}</div>` +
       `<div class="text">${esc(c.doc.text.length > 320 ? `${c.doc.text.slice(0, 320)}…` : c.doc.text)}</div>` +
-      `<div class="meta">BM25 #${p.index + 1} (${c.bm25.toFixed(2)})${moved > 0 ? ` <span class="up">▲${moved}</span>` : moved < 0 ? ` <span class="down">▼${-moved}</span>` : ''}` +
+      `<div class="meta">BM25 #${p.index + 1} (${c.bm25.toFixed(2)})${p.modelScore !== undefined ? ` · model ${p.modelScore.toFixed(3)}` : ''}${moved > 0 ? ` <span class="up">▲${moved}</span>` : moved < 0 ? ` <span class="down">▼${-moved}</span>` : ''}` +
       `${p.truncated ? ' · <span class="muted">passage cut to the model maximum</span>' : ''}</div></div>`;
     return li;
   });

