@@ -42,6 +42,7 @@ class TrainConfig:
     group: int = 16  # 1 positive + 15 BM25 candidates
     negatives_from: int = 100  # candidates: BM25 top-N (the re-ranking depth the model serves)
     ext_weight: float = 1.0  # external teacher (bi-encoder + BM25, mrr/teacher.py) on the top exit
+    student_ext_weight: float = 0.0  # distill/compensate: the external teacher on every student too
     lr: float = 4e-5
     head_lr: float = 5e-4
     lora_lr: float = 1e-3
@@ -144,6 +145,15 @@ def teacher_for(exit_: int, L: int) -> int:
 
 # ---- the stages ----------------------------------------------------------------------------
 
+def student_loss(cfg: TrainConfig, student: torch.Tensor, teacher: torch.Tensor, ext: torch.Tensor) -> torch.Tensor:
+    """A sub-architecture's loss: the cascade teacher (listwise soft CE), the labels (supervised
+    contrastive) and, with student_ext_weight > 0, the external label-free teacher."""
+    loss = listwise_kd(student, teacher, cfg.tau) + cfg.sup_weight * supervised_contrastive(student)
+    if cfg.student_ext_weight:
+        loss = loss + cfg.student_ext_weight * listwise_kd(student, ext, cfg.tau)
+    return loss
+
+
 def step_loss(cfg: TrainConfig, model: MatryoshkaReranker, rows, ext: torch.Tensor, rng) -> tuple[torch.Tensor, dict]:
     # ext [Q,G]: the external teacher's scores (bi-encoder + BM25) for the same groups
     L = model.cfg.layers
@@ -164,13 +174,11 @@ def step_loss(cfg: TrainConfig, model: MatryoshkaReranker, rows, ext: torch.Tens
         teach = {e: full[e].detach() for e in {teacher_for(e, L) for e in full}}
         ext_kd = listwise_kd(full[L], ext, cfg.tau)
         loss = supervised_contrastive(full[L]) + cfg.ext_weight * ext_kd
-        kd = [listwise_kd(full[e], teach[teacher_for(e, L)], cfg.tau) + cfg.sup_weight * supervised_contrastive(full[e])
-              for e in full if e != L]
+        kd = [student_loss(cfg, full[e], teach[teacher_for(e, L)], ext) for e in full if e != L]
         arch = sample_arch(rng, L)
         comp = fwd(arch, exits={e for e in model.cfg.exits if min(arch.compress_layers) <= e <= arch.depth},
                    use_adapters=False)
-        kd += [listwise_kd(s, teach[teacher_for(e, L)], cfg.tau) + cfg.sup_weight * supervised_contrastive(s)
-               for e, s in comp.items()]
+        kd += [student_loss(cfg, s, teach[teacher_for(e, L)], ext) for e, s in comp.items()]
         kd_loss = sum(kd) / len(kd)
         logs.update(top=float(loss.detach()), ext=float(ext_kd.detach()), kd=float(kd_loss.detach()), arch=arch.name)
         return loss + kd_loss, logs
@@ -180,13 +188,11 @@ def step_loss(cfg: TrainConfig, model: MatryoshkaReranker, rows, ext: torch.Tens
         full = fwd(SubArch(L), use_adapters=False)
     teach = {e: full[e] for e in {teacher_for(e, L) for e in model.cfg.exits}}
     vert = fwd(SubArch(L - 1))  # vertical adapter on, full width: exits 2..L-1
-    parts = [listwise_kd(s, teach[teacher_for(e, L)], cfg.tau) + cfg.sup_weight * supervised_contrastive(s)
-             for e, s in vert.items()]
+    parts = [student_loss(cfg, s, teach[teacher_for(e, L)], ext) for e, s in vert.items()]
     arch = sample_arch(rng, L)
     want = {arch.depth} if arch.depth == L else {e for e in model.cfg.exits if min(arch.compress_layers) <= e <= arch.depth}
     comp = fwd(arch, exits=want)
-    parts += [listwise_kd(s, teach[teacher_for(e, L)], cfg.tau) + cfg.sup_weight * supervised_contrastive(s)
-              for e, s in comp.items()]
+    parts += [student_loss(cfg, s, teach[teacher_for(e, L)], ext) for e, s in comp.items()]
     loss = sum(parts) / len(parts)
     logs.update(kd=float(loss.detach()), arch=arch.name)
     return loss, logs
@@ -211,7 +217,10 @@ def train(cfg: TrainConfig) -> Path:
     def log(msg):
         print(msg, flush=True)
     model = load_pretrained()
-    if cfg.init:
+    if cfg.init and Path(cfg.init).is_dir():  # an exported bundle (e.g. the shipped one): read back exactly
+        from .bundle_import import load_bundle
+        model.load_state_dict(load_bundle(cfg.init).state_dict())
+    elif cfg.init:
         model.load_state_dict(torch.load(cfg.init, map_location="cpu"))
     enc = Encoder(load_tokenizer(tokenizer_path()))
     labelled, pseudo = make_groups(cfg, log)

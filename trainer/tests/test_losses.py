@@ -29,3 +29,13 @@ def test_losses_fall_on_a_toy_batch():
         opt.step()
         losses.append(float(loss))
     assert losses[-1] < 0.5 * losses[0]
+
+
+def test_student_loss_adds_the_external_teacher_only_when_weighted():
+    from mrr.losses import listwise_kd
+    from mrr.train import TrainConfig, student_loss
+    torch.manual_seed(0)
+    s, t, ext = torch.randn(2, 8), torch.randn(2, 8), torch.randn(2, 8)
+    base = student_loss(TrainConfig(student_ext_weight=0.0), s, t, ext)
+    mixed = student_loss(TrainConfig(student_ext_weight=0.5), s, t, ext)
+    assert torch.allclose(mixed - base, 0.5 * listwise_kd(s, ext, 1.0))
