@@ -52,8 +52,8 @@ export function lengthBuckets(lengths: ArrayLike<number>, limits: BatchLimits): 
   return batches.reverse();
 }
 
-/** Padded tokens over real tokens for a batching (1 = no padding). */
-export function paddingOverhead(lengths: ArrayLike<number>, batches: number[][]): number {
+/** Real and padded token counts of a batching (padded: each batch's rows x its longest row). */
+export function paddingTotals(lengths: ArrayLike<number>, batches: readonly number[][]): { real: number; padded: number } {
   let real = 0;
   let padded = 0;
   for (const b of batches) {
@@ -61,6 +61,12 @@ export function paddingOverhead(lengths: ArrayLike<number>, batches: number[][])
     for (const i of b) { real += lengths[i]!; longest = Math.max(longest, lengths[i]!); }
     padded += longest * b.length;
   }
+  return { real, padded };
+}
+
+/** Padded tokens over real tokens for a batching (1 = no padding). */
+export function paddingOverhead(lengths: ArrayLike<number>, batches: readonly number[][]): number {
+  const { real, padded } = paddingTotals(lengths, batches);
   return real === 0 ? 1 : padded / real;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lengthBuckets, paddingOverhead, topIndices } from '../src/batching';
+import { lengthBuckets, paddingOverhead, paddingTotals, topIndices } from '../src/batching';
 
 describe('lengthBuckets', () => {
   const lengths = Array.from({ length: 103 }, (_, i) => 5 + ((i * 37) % 200));
@@ -51,5 +51,13 @@ describe('topIndices', () => {
   it('orders by score then index', () => {
     expect(topIndices([1, 3, 3, 0], 3)).toEqual([1, 2, 0]);
     expect(topIndices([1, 3, 3, 0], 2, [0, 3, 2])).toEqual([2, 0]);
+  });
+});
+
+describe('paddingTotals', () => {
+  it('counts real tokens and rows x longest per batch', () => {
+    expect(paddingTotals([10, 5, 5], [[0, 1], [2]])).toEqual({ real: 20, padded: 25 });
+    expect(paddingOverhead([10, 5, 5], [[0, 1], [2]])).toBe(1.25);
+    expect(paddingTotals([], [])).toEqual({ real: 0, padded: 0 });
   });
 });

@@ -11,7 +11,7 @@
  * Environment-neutral: the caller picks the device (`cpu` in Node, `wasm`/`webgpu` in a
  * browser) and may configure the library (WASM paths, threads) through `load`.
  */
-import { lengthBuckets } from '../../src/batching';
+import { lengthBuckets, paddingTotals } from '../../src/batching';
 import { readBundleJson } from '../../src/bundle';
 import { parseManifest } from '../../src/manifest';
 import { defaultOptions as engineDefaults } from '../../src/options';
@@ -149,10 +149,10 @@ export async function prepareTransformersJs(ctx: ScenarioContext, options: Trans
         const lengths = rows.map((r) => r.ids.length);
         const batches = batching === 'input-order' ? inputOrderBatches(lengths, limits) : lengthBuckets(lengths, limits);
         const scores = new Array<number>(rows.length).fill(Number.NEGATIVE_INFINITY);
+        const totals = paddingTotals(lengths, batches);
+        real += totals.real;
+        padded += totals.padded;
         for (const batch of batches) {
-          const widest = Math.max(...batch.map((i) => lengths[i]!));
-          padded += widest * batch.length;
-          for (const i of batch) real += lengths[i]!;
           const { logits } = await model(batchInputs(lib, batch.map((i) => rows[i]!), padId));
           batch.forEach((row, j) => {
             scores[row] = logits.data[j] ?? Number.NEGATIVE_INFINITY;
