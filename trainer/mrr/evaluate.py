@@ -133,6 +133,7 @@ def main():
     import argparse
     import json
     import random
+    import sys
     from pathlib import Path
     from .data import is_dev, load_beir, load_tokenizer
     from .pretrained import tokenizer_path
@@ -175,6 +176,7 @@ def main():
         res = evaluate(model, enc, ds, qids, archs, k=a.k, fusion=fusion)
         results[name] = {"split": split, "queries": len(qids), "k": a.k, "seconds": round(time.time() - t0),
                          "maxQueryTokens": a.max_query_tokens,
+                         "command": "python -m mrr.evaluate " + " ".join(sys.argv[1:]),
                          "results": res}
         print(f"{name}: {len(qids)} queries, bm25 {res['bm25']['ndcg10']:.4f}, "
               + ", ".join(f"{n} {r['ndcg10']:.4f}" for n, r in res.items() if n != "bm25"), flush=True)

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 from .evaluate import parse_name
+from .fusion import fused_name
 from .model import ModelConfig, relative_flops
 
 
@@ -20,13 +21,28 @@ def load(path: Path) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
+ABLATION_STAGES = [  # (column, file); a run continued from a bundle adds the last two
+    ("naive truncation (exits only)", "ablation-naive.json"),
+    ("+ cascaded self-distillation", "ablation-distill.json"),
+    ("+ factorized compensation", "ablation-compensate.json"),
+    ("+ more distillation", "ablation-distill-more.json"),
+    ("+ compensation again", "calib.json"),
+]
+
+
+def ablation_stages(run: Path) -> list[tuple[str, dict]]:
+    """The ablation columns present in the run folder. A fresh run has no ablation-compensate.json:
+    its compensated model is calib.json, shown as the third column."""
+    stages = [(n, load(run / f)) for n, f in ABLATION_STAGES]
+    if stages[2][1] is None:
+        stages = stages[:2] + [(stages[2][0], stages[4][1])]
+    return [(n, d) for n, d in stages if d]
+
+
 def ablation_table(run: Path, configs: list[str]) -> list[str]:
-    stages = [("naive truncation (exits only)", load(run / "ablation-naive.json")),
-              ("+ cascaded self-distillation", load(run / "ablation-distill.json")),
-              ("+ factorized compensation", load(run / "calib.json"))]
+    stages = ablation_stages(run)
     qs = {d["scifact-dev"]["queries"] for _, d in stages if d}
     assert len(qs) <= 1, f"ablation files evaluate different query counts {qs}: re-run them alike"
-    stages = [(n, d) for n, d in stages if d]
     if not stages:
         return ["(no ablation results yet)"]
     key = "scifact-dev"
@@ -47,24 +63,50 @@ def ablation_table(run: Path, configs: list[str]) -> list[str]:
     return lines
 
 
-def datasets_table(run: Path) -> list[str]:
-    d = load(run / "datasets.json")
+def datasets_table(run: Path, file: str = "datasets.json") -> list[str]:
+    """Per dataset: BM25, then every configuration alone and fused with BM25 (weight 1,
+    mrr/fusion.py); last rows: each configuration's mean ratio to d6 (alone) and to d6+bm25 (fused)."""
+    d = load(run / file)
     if not d:
         return ["(not run yet)"]
-    names = [n for n in next(iter(d.values()))["results"] if n != "bm25"]
-    lines = ["| dataset | queries | BM25 | " + " | ".join(f"{n} ({flops(n):.2f})" for n in names) + " |",
-             "|---|---:|---:|" + "---:|" * len(names)]
-    rel = {n: [] for n in names}
+    res0 = next(iter(d.values()))["results"]
+    names = [n for n in res0 if n != "bm25" and "+" not in n]
+    fused = [n for n in names if fused_name(n, 1) in res0]
+    cols = [c for n in names for c in ([n, fused_name(n, 1)] if n in fused else [n])]
+    head = " | ".join(f"{c} ({flops(c.split('+')[0]):.2f})" if "+" not in c else c for c in cols)
+    lines = [f"| dataset | queries | BM25 | {head} |", "|---|---:|---:|" + "---:|" * len(cols)]
     for ds, r in d.items():
         res = r["results"]
-        full = res.get("d6", {}).get("ndcg10")
         lines.append(f"| {ds} | {r['queries']} | {res['bm25']['ndcg10']:.4f} | "
-                     + " | ".join(f"{res[n]['ndcg10']:.4f}" for n in names) + " |")
-        for n in names:
-            if full:
-                rel[n].append(res[n]["ndcg10"] / full)
-    if all(rel.values()):
-        lines.append("| **mean of (config / d6)** | | | " + " | ".join(f"{sum(v) / len(v):.3f}" for v in rel.values()) + " |")
+                     + " | ".join(f"{res[c]['ndcg10']:.4f}" for c in cols) + " |")
+    cells = []
+    for c in cols:
+        ref = fused_name("d6", 1) if "+" in c else "d6"
+        cells.append(f"{mean_ratio(d, c, ref):.3f}" if all(ref in r["results"] for r in d.values()) else "–")
+    lines.append("| **mean ratio to d6 (alone) / d6+bm25 (fused)** | | | " + " | ".join(cells) + " |")
+    return lines
+
+
+def mean_ratio(d: dict, config: str, ref: str) -> float:
+    return sum(r["results"][config]["ndcg10"] / r["results"][ref]["ndcg10"] for r in d.values()) / len(d)
+
+
+def fusion_weights_table(run: Path) -> list[str]:
+    """Sensitivity to the fusion weight (d6), when the evaluation ran several."""
+    d = load(run / "datasets.json")
+    if not d:
+        return []
+    res0 = next(iter(d.values()))["results"]
+    ws = sorted({float(n.split("x")[1]) if "x" in n.split("+bm25")[1] else 1.0
+                 for n in res0 if n.startswith("d6+bm25")})
+    if len(ws) < 2:
+        return []
+    cols = [fused_name("d6", w) for w in ws]
+    lines = ["| dataset | BM25 | d6 | " + " | ".join(f"weight {w:g}" for w in ws) + " |", "|---|---:|---:|" + "---:|" * len(ws)]
+    for ds, r in d.items():
+        res = r["results"]
+        lines.append(f"| {ds} | {res['bm25']['ndcg10']:.4f} | {res['d6']['ndcg10']:.4f} | "
+                     + " | ".join(f"{res[c]['ndcg10']:.4f}" for c in cols) + " |")
     return lines
 
 
@@ -83,30 +125,41 @@ def calibration_table(run: Path) -> list[str]:
 def summary(run: Path, configs: list[str]) -> list[str]:
     """Claims computed from the JSON files (no number typed by hand)."""
     out = []
-    stages = [load(run / f) for f in ("ablation-naive.json", "ablation-distill.json", "calib.json")]
-    if all(stages):
-        means = []
-        for d in stages:
-            res = d["scifact-dev"]["results"]
-            means.append(sum(res[c]["ndcg10"] for c in configs) / len(configs))
-        gains = means[1] > means[0] and means[2] > means[1]
-        out.append(f"* Ablation (scifact dev, top-20, mean nDCG@10 over {len(configs)} configurations): naive "
-                   f"{means[0]:.4f} -> + distillation {means[1]:.4f} -> + compensation {means[2]:.4f}"
-                   + (": each technique adds its gain." if gains else ": NOT every technique shows a gain."))
+    stages = ablation_stages(run)
+    if len(stages) >= 3:
+        means = [sum(d["scifact-dev"]["results"][c]["ndcg10"] for c in configs) / len(configs) for _, d in stages]
+        gains = all(b > a for a, b in zip(means, means[1:]))
+        chain = " -> ".join(f"{n.removeprefix('+ ')} {m:.4f}" for (n, _), m in zip(stages, means))
+        out.append(f"* Ablation (scifact dev, top-20, mean nDCG@10 over {len(configs)} configurations): {chain}"
+                   + (": each step adds its gain." if gains else ": NOT every step shows a gain."))
     d = load(run / "datasets.json")
     if d:
-        wins = {ds: r["results"]["d6"]["ndcg10"] > r["results"]["bm25"]["ndcg10"] for ds, r in d.items()}
-        lost = [ds for ds, w in wins.items() if not w]
-        out.append(f"* Re-ranking BM25 top-{next(iter(d.values()))['k']}, the full configuration d6 beats BM25 on "
-                   f"{sum(wins.values())} of {len(wins)} datasets" + (f"; NOT on {', '.join(lost)}." if lost else "."))
-        names = [n for n in next(iter(d.values()))["results"] if n not in ("bm25", "d6")]
+        k = next(iter(d.values()))["k"]
+        for ref, label in (("d6", "the full configuration d6 alone"), (fused_name("d6", 1), "d6 fused with BM25 (weight 1)")):
+            if not all(ref in r["results"] for r in d.values()):
+                continue
+            lost = [ds for ds, r in d.items() if not r["results"][ref]["ndcg10"] > r["results"]["bm25"]["ndcg10"]]
+            out.append(f"* Re-ranking BM25 top-{k}, {label} beats BM25 on {len(d) - len(lost)} of {len(d)} datasets"
+                       + (f"; NOT on {', '.join(lost)}." if lost else "."))
+        names = [n for n in next(iter(d.values()))["results"] if n not in ("bm25", "d6") and "+" not in n]
         for n in names:
             f = flops(n)
-            rel = sum(r["results"][n]["ndcg10"] / r["results"]["d6"]["ndcg10"] for r in d.values()) / len(d)
-            if f <= 0.5:
-                out.append(f"  * {n} ({f:.2f} FLOPs) keeps {rel:.3f} of d6 on average over those datasets"
-                           + (" (>= 0.97)." if rel >= 0.97 else " (< 0.97)."))
+            if round(f, 2) > 0.5:
+                continue
+            parts = []
+            for c, ref in ((n, "d6"), (fused_name(n, 1), fused_name("d6", 1))):
+                if all(c in r["results"] and ref in r["results"] for r in d.values()):
+                    rel = mean_ratio(d, c, ref)
+                    parts.append(f"{'fused' if '+' in c else 'alone'} {rel:.3f}" + (" (>= 0.97)" if rel >= 0.97 else " (< 0.97)"))
+            out.append(f"  * {n} ({f:.2f} FLOPs) keeps, of d6, on average over those datasets: " + ", ".join(parts) + ".")
     return out or ["(no results yet)"]
+
+
+def command_of(run: Path, file: str, fallback: str) -> str:
+    """The command that wrote an evaluation file (mrr.evaluate records it), else `fallback`."""
+    d = load(run / file)
+    cmd = next(iter(d.values())).get("command") if d else None
+    return f".venv/bin/{cmd}" if cmd else fallback
 
 
 def main():
@@ -114,39 +167,42 @@ def main():
     p.add_argument("--run", default="runs/main")
     p.add_argument("--out", default="RESULTS.md")
     p.add_argument("--configs", help="ablation configurations (default: runs/<run>/ablation-configs.txt)")
+    p.add_argument("--script", default="scripts/train-all.sh", help="the script that made the run (for the text)")
     a = p.parse_args()
     run = Path(a.run)
     configs = (a.configs or (run / "ablation-configs.txt").read_text().strip()).split(",")
     meta = {s: load(run / f"{s}.json") for s in ("naive", "distill", "compensate")}
     train = ", ".join(f"{s} {m['steps']} steps / {m['minutes']} min" for s, m in meta.items() if m)
+    init = next((m["config"].get("init") for m in meta.values() if m and m["config"].get("init")
+                 and not str(m["config"]["init"]).endswith(".pt")), None)
+    evals = [f for _, f in ABLATION_STAGES] + ["datasets.json", "datasets-q128.json"]
+    cmds = [command_of(run, f, f"(run by {a.script})") for f in evals if (run / f).exists()]
+    q128 = datasets_table(run, "datasets-q128.json") if (run / "datasets-q128.json").exists() else []
     text = [
         "# Trainer results", "",
         "Every number below is printed by the commands shown, run on this repo's shipped model",
         "(`models/minilm-l6-scifact`, weights rounded exactly as exported). Hardware: 2 CPU cores, no GPU.",
-        f"Training: {train} (`bash scripts/train-all.sh {a.run}`; stages are time-boxed, so step counts",
-        "are what the time boxes allowed on this machine).", "",
+        f"Training: {train} (`bash {a.script} {a.run}`; stages are time-boxed, so step counts",
+        "are what the time boxes allowed on this machine)"
+        + (f"; this run continued from the bundle `{init}`." if init else "."), "",
         "## Summary (computed from the tables below)", "",
         *summary(run, configs), "",
         "## Ablation", "",
-        "Same 51 scifact dev queries (seed 0) and configurations for the three checkpoints; the",
-        "compensated column is read from the calibration run (its grid holds every configuration).",
-        "",
-        "```bash",
-        "cd trainer",
-        f"for s in naive distill; do .venv/bin/python -m mrr.evaluate --ckpt {a.run}/$s.pt --datasets scifact-dev \\",
-        f"  --configs $(cat {a.run}/ablation-configs.txt) --k 20 --max-queries 51 --threads 1 --out {a.run}/ablation-$s.json; done",
-        f".venv/bin/python -m mrr.evaluate --ckpt {a.run}/compensate.pt --datasets scifact-dev --configs grid --k 20 --max-queries 51 --threads 1 --out {a.run}/calib.json",
-        f".venv/bin/python -m mrr.report --run {a.run} --out RESULTS.md",
-        "```", "",
+        "Same 51 scifact dev queries (seed 0) and configurations for every checkpoint; the last",
+        "column is read from the calibration run (its grid holds every configuration).", "",
         *ablation_table(run, configs), "",
         "## Every dataset (BM25 top-100 re-ranked)", "",
-        "```bash",
-        f".venv/bin/python -m mrr.evaluate --ckpt {a.run}/compensate.pt --datasets adi,medline,scifact-dev,cisi,cranfield \\",
-        f"  --configs $(cat {a.run}/datasets-configs.txt) --k 100 --max-queries 15 --threads 1 --out {a.run}/datasets.json",
-        "```", "",
+        "Each configuration alone and fused with BM25 (`+bm25`: z(model) + z(BM25) over the 100",
+        "candidates, weight 1 fixed beforehand, not tuned; mrr/fusion.py, src/fusion.ts). The last row",
+        "is each column's mean ratio to the full configuration: d6 for the model alone, d6+bm25 fused.", "",
         *datasets_table(run), "",
+        *(["Fusion weight sensitivity (d6):", "", *fusion_weights_table(run), ""] if fusion_weights_table(run) else []),
+        *(["Longer queries (maxQueryTokens 128 instead of 61; half of cisi's queries are longer than 61 tokens):", "",
+           *q128, ""] if q128 else []),
         "## Calibration table (in the manifest)", "",
         *calibration_table(run), "",
+        "## Commands", "",
+        "```bash", "cd trainer", *cmds, f".venv/bin/python -m mrr.report --run {a.run} --script {a.script} --out RESULTS.md", "```", "",
     ]
     Path(a.out).write_text("\n".join(text) + "\n")
     print("wrote", a.out)
