@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   AbortError, ConfigError, DeviceLostError, DisposedError, InputError, WorkerCrashedError,
 } from '../src/errors';
+import { fuseScores } from '../src/fusion';
 import type { FatalMessage, WorkerApi } from '../src/protocol';
 import { createWorkerApi } from '../src/worker-api';
 import { WorkerReranker, type WorkerLike } from '../src/worker-proxy';
@@ -61,6 +62,15 @@ describe('worker proxy', () => {
     expect(progress[progress.length - 1]!.fraction).toBeCloseTo(1, 6);
     const r = await rr.rank(c0.query, c0.passages, { config: c0.config });
     for (const x of r.results) expect(Math.abs(x.score - c0.scores[x.index]!)).toBeLessThan(1e-3);
+    // hybrid options cross the worker; the model's own score comes back next to the fused one
+    const first = c0.passages.map((_, i) => i);
+    const h = await rr.rank(c0.query, c0.passages, { config: c0.config, firstStageScores: first, fusionWeight: 2 });
+    expect(h.fusionWeight).toBe(2);
+    const want = fuseScores(c0.scores, first, 2);
+    for (const x of h.results) {
+      expect(Math.abs(x.modelScore! - c0.scores[x.index]!)).toBeLessThan(1e-3);
+      expect(Math.abs(x.score - want[x.index]!)).toBeLessThan(1e-2);
+    }
   });
 
   it('revives named errors with their messages', async () => {
