@@ -5,7 +5,8 @@ import type { E2EContext } from './run.ts';
 
 /**
  * The demo page (index.html) on the tiny fixture (`?model=`), WASM for speed: loads and
- * calibrates, a query returns ranked results, manual configuration and budget changes change
+ * calibrates, a query returns ranked results (fused with BM25 by default, or the model alone),
+ * manual configuration and budget changes change
  * the configuration used, the chart marks the pick, no console errors. Screenshot:
  * e2e/out/demo.png.
  */
@@ -61,6 +62,15 @@ export const tests = {
       assert.deepEqual([...scores].sort((a, b) => b - a), scores, 'results sorted by score');
       assert.equal(loose, 'd4', 'tiny has no dev nDCG: with a 5 s budget the controller picks the full model (flopsRatio order)');
       assert.equal(await page.locator('#chart g.pick').getAttribute('data-config'), 'd4');
+
+      // Hybrid scoring is on by default (BM25 scores fused, the model's own score shown);
+      // unchecking "fuse with BM25" ranks by the model alone.
+      assert.match(await page.locator('#summary').innerText(), /z\(model\) \+ 1·z\(BM25\)/);
+      assert.match(await page.locator('#results .meta').first().innerText(), /model -?\d/);
+      await searchAndWait(page, () => page.uncheck('#hybrid'));
+      assert.doesNotMatch(await page.locator('#summary').innerText(), /z\(BM25\)/);
+      assert.doesNotMatch(await page.locator('#results .meta').first().innerText(), /model -?\d/);
+      await searchAndWait(page, () => page.check('#hybrid'));
 
       // A tight budget changes the pick (to the fastest, with a warning).
       const tight = await searchAndWait(page, () => setBudget(page, 0));
