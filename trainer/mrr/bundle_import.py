@@ -18,7 +18,8 @@ import torch
 from onnx import numpy_helper
 from safetensors.numpy import load_file
 
-from .model import LORA_TARGETS, MatryoshkaReranker, ModelConfig
+from .data import build_rows
+from .model import LORA_TARGETS, MatryoshkaReranker, ModelConfig, SubArch
 
 # the six weight matrices of a layer graph, in the order the exporter's graph first uses them
 MATRICES = ("q", "k", "v", "o", "ffn_in", "ffn_out")
@@ -60,7 +61,27 @@ def config_of(manifest: dict) -> ModelConfig:
 
 
 @torch.no_grad()
-def load_bundle(folder: str | Path) -> MatryoshkaReranker:
+def check_golden(model: MatryoshkaReranker, golden: dict, where: str) -> float:
+    """Score the bundle's golden rows; raise if any differs from its recorded score by more than
+    the file's tolerance. Returns the largest difference."""
+    worst = 0.0
+    for case in golden["cases"]:
+        c = case["config"]["compress"]
+        arch = SubArch(case["config"]["depth"], tuple(c["layers"]), c["ratio"], c["mode"]) if c else SubArch(case["config"]["depth"])
+        qs = [ids[1:1 + q] for ids, q in zip(case["inputIds"], case["qLens"])]
+        ps = [ids[2 + q:2 + q + p] for ids, q, p in zip(case["inputIds"], case["qLens"], case["pLens"])]
+        rows = build_rows(qs, ps)
+        got = model(rows.input_ids, rows.token_type_ids, rows.q_lens, rows.p_lens, arch, exits={arch.depth})[arch.depth]
+        worst = max(worst, float((got - torch.tensor(case["scores"])).abs().max()))
+    if worst > golden["tolerance"]:
+        raise ValueError(f"bundle {where}: read back, its golden scores differ by {worst:.2e} "
+                         f"(> {golden['tolerance']}); the bundle does not match this reader (docs/bundle-format.md)")
+    return worst
+
+
+@torch.no_grad()
+def load_bundle(folder: str | Path, verify: bool = True) -> MatryoshkaReranker:
+    """The bundle's model; with `verify`, checked against its golden.json (when it has one)."""
     folder = Path(folder)
     manifest = json.loads((folder / "manifest.json").read_text())
     cfg = config_of(manifest)
@@ -95,7 +116,10 @@ def load_bundle(folder: str | Path) -> MatryoshkaReranker:
     if missing or extra:
         raise ValueError(f"bundle {folder}: tensors missing {sorted(missing)[:5]}, unexpected {sorted(extra)[:5]}")
     model.load_state_dict(state)
-    return model.eval()
+    model.eval()
+    if verify and manifest.get("golden") and (folder / manifest["golden"]).exists():
+        check_golden(model, json.loads((folder / manifest["golden"]).read_text()), str(folder))
+    return model
 
 
 def main():

@@ -99,10 +99,15 @@ def test_plain_and_lora_graphs_share_one_copy_of_the_weights(bundle):
 
 
 def test_bundle_reads_back_into_the_same_model(bundle):
-    """mrr.bundle_import inverts the export: same tensors, same scores for every golden config."""
-    from mrr.bundle_import import load_bundle
+    """mrr.bundle_import inverts the export: same tensors, same scores for every golden config;
+    a bundle whose golden scores it cannot reproduce is refused."""
+    from mrr.bundle_import import check_golden, load_bundle
     out, model = bundle
     back = load_bundle(out)
+    golden = json.loads((out / "golden.json").read_text())
+    golden["cases"][0]["scores"][0] += 0.1
+    with pytest.raises(ValueError, match="golden scores differ"):
+        check_golden(back, golden, "tampered")
     want = model.state_dict()
     for name, t in back.state_dict().items():
         assert torch.allclose(t, want[name], atol=1e-6, rtol=0), name
