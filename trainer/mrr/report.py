@@ -17,6 +17,12 @@ def flops(name: str) -> float:
     return relative_flops(parse_name(name), ModelConfig(), 16, 192)
 
 
+def md_table(head: list[str], rows: list[list[str]], left: int = 1) -> list[str]:
+    """A markdown table; the first `left` columns left-aligned, the rest right-aligned."""
+    return ["| " + " | ".join(head) + " |", "|" + "---|" * left + "---:|" * (len(head) - left),
+            *("| " + " | ".join(r) + " |" for r in rows)]
+
+
 def load(path: Path) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
@@ -91,6 +97,19 @@ def mean_ratio(d: dict, config: str, ref: str) -> float:
     return sum(r["results"][config]["ndcg10"] / r["results"][ref]["ndcg10"] for r in d.values()) / len(d)
 
 
+def previous_table(run: Path) -> list[str]:
+    """The bundle this run continued from, on the same queries (datasets-previous.json)."""
+    prev, cur = load(run / "datasets-previous.json"), load(run / "datasets.json")
+    if not prev or not cur:
+        return []
+    names = [n for n in next(iter(cur.values()))["results"] if n in next(iter(prev.values()))["results"] and "x" not in n.split("+")[-1]]
+    names = [n for n in names if n != "bm25"]
+    rows = [[ds, f"{r['results']['bm25']['ndcg10']:.4f}",
+             *(f"{prev[ds]['results'][n]['ndcg10']:.4f} / {r['results'][n]['ndcg10']:.4f}" for n in names)]
+            for ds, r in cur.items() if ds in prev]
+    return md_table(["dataset", "BM25", *(f"{n} before / now" for n in names)], rows)
+
+
 def fusion_weights_table(run: Path) -> list[str]:
     """Sensitivity to the fusion weight (d6), when the evaluation ran several."""
     d = load(run / "datasets.json")
@@ -102,12 +121,8 @@ def fusion_weights_table(run: Path) -> list[str]:
     if len(ws) < 2:
         return []
     cols = [fused_name("d6", w) for w in ws]
-    lines = ["| dataset | BM25 | d6 | " + " | ".join(f"weight {w:g}" for w in ws) + " |", "|---|---:|---:|" + "---:|" * len(ws)]
-    for ds, r in d.items():
-        res = r["results"]
-        lines.append(f"| {ds} | {res['bm25']['ndcg10']:.4f} | {res['d6']['ndcg10']:.4f} | "
-                     + " | ".join(f"{res[c]['ndcg10']:.4f}" for c in cols) + " |")
-    return lines
+    rows = [[ds, *(f"{r['results'][c]['ndcg10']:.4f}" for c in ["bm25", "d6", *cols])] for ds, r in d.items()]
+    return md_table(["dataset", "BM25", "d6", *(f"weight {w:g}" for w in ws)], rows)
 
 
 def calibration_table(run: Path) -> list[str]:
@@ -175,7 +190,9 @@ def main():
     train = ", ".join(f"{s} {m['steps']} steps / {m['minutes']} min" for s, m in meta.items() if m)
     init = next((m["config"].get("init") for m in meta.values() if m and m["config"].get("init")
                  and not str(m["config"]["init"]).endswith(".pt")), None)
-    evals = [f for _, f in ABLATION_STAGES] + ["datasets.json", "datasets-q128.json"]
+    before = {s: load(run / f"init-{s}.json") for s in ("naive", "distill", "compensate")}  # the init bundle's stages
+    before_txt = ", ".join(f"{s} {m['steps']} steps / {m['minutes']} min" for s, m in before.items() if m)
+    evals = [f for _, f in ABLATION_STAGES] + ["datasets.json", "datasets-previous.json", "datasets-q128.json"]
     cmds = [command_of(run, f, f"(run by {a.script})") for f in evals if (run / f).exists()]
     q128 = datasets_table(run, "datasets-q128.json") if (run / "datasets-q128.json").exists() else []
     text = [
@@ -184,7 +201,8 @@ def main():
         "(`models/minilm-l6-scifact`, weights rounded exactly as exported). Hardware: 2 CPU cores, no GPU.",
         f"Training: {train} (`bash {a.script} {a.run}`; stages are time-boxed, so step counts",
         "are what the time boxes allowed on this machine)"
-        + (f"; this run continued from the bundle `{init}`." if init else "."), "",
+        + (f"; this run continued from the bundle `{init}`" + (f", itself trained {before_txt} (`init-*.json`)" if before_txt else "")
+           + "." if init else "."), "",
         "## Summary (computed from the tables below)", "",
         *summary(run, configs), "",
         "## Ablation", "",
@@ -197,7 +215,9 @@ def main():
         "is each column's mean ratio to the full configuration: d6 for the model alone, d6+bm25 fused.", "",
         *datasets_table(run), "",
         *(["Fusion weight sensitivity (d6):", "", *fusion_weights_table(run), ""] if fusion_weights_table(run) else []),
-        *(["Longer queries (maxQueryTokens 128 instead of 61; half of cisi's queries are longer than 61 tokens):", "",
+        *(["The bundle this run continued from (the session-2 model), same queries, before / now:", "",
+           *previous_table(run), ""] if previous_table(run) else []),
+        *(["Longer queries on cisi (maxQueryTokens 128 instead of the bundle's 61; half of cisi's queries are longer than 61 tokens):", "",
            *q128, ""] if q128 else []),
         "## Calibration table (in the manifest)", "",
         *calibration_table(run), "",
