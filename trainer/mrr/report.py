@@ -183,6 +183,7 @@ def main():
     p.add_argument("--out", default="RESULTS.md")
     p.add_argument("--configs", help="ablation configurations (default: runs/<run>/ablation-configs.txt)")
     p.add_argument("--script", default="scripts/train-all.sh", help="the script that made the run (for the text)")
+    p.add_argument("--run-label", help="the run folder the files were copied from (for the text; default --run)")
     a = p.parse_args()
     run = Path(a.run)
     configs = (a.configs or (run / "ablation-configs.txt").read_text().strip()).split(",")
@@ -199,7 +200,7 @@ def main():
         "# Trainer results", "",
         "Every number below is printed by the commands shown, run on this repo's shipped model",
         "(`models/minilm-l6-scifact`, weights rounded exactly as exported). Hardware: 2 CPU cores, no GPU.",
-        f"Training: {train} (`bash {a.script} {a.run}`; stages are time-boxed, so step counts",
+        f"Training: {train} (`bash {a.script} {a.run_label or a.run}`; stages are time-boxed, so step counts",
         "are what the time boxes allowed on this machine)"
         + (f"; this run continued from the bundle `{init}`" + (f", itself trained {before_txt} (`init-*.json`)" if before_txt else "")
            + "." if init else "."), "",
@@ -222,7 +223,9 @@ def main():
         "## Calibration table (in the manifest)", "",
         *calibration_table(run), "",
         "## Commands", "",
-        "```bash", "cd trainer", *cmds, f".venv/bin/python -m mrr.report --run {a.run} --script {a.script} --out RESULTS.md", "```", "",
+        "```bash", "cd trainer", *cmds,
+        f".venv/bin/python -m mrr.report --run {a.run} --script {a.script}" + (f" --run-label {a.run_label}" if a.run_label else "") + " --out RESULTS.md",
+        "```", "",
     ]
     Path(a.out).write_text("\n".join(text) + "\n")
     print("wrote", a.out)
