@@ -19,7 +19,8 @@ from onnx import numpy_helper
 from safetensors.numpy import load_file
 
 from .data import build_rows
-from .model import LORA_TARGETS, MatryoshkaReranker, ModelConfig, SubArch
+from .export import arch_from_json
+from .model import LORA_TARGETS, MatryoshkaReranker, ModelConfig
 
 # the six weight matrices of a layer graph, in the order the exporter's graph first uses them
 MATRICES = ("q", "k", "v", "o", "ffn_in", "ffn_out")
@@ -66,8 +67,7 @@ def check_golden(model: MatryoshkaReranker, golden: dict, where: str) -> float:
     the file's tolerance. Returns the largest difference."""
     worst = 0.0
     for case in golden["cases"]:
-        c = case["config"]["compress"]
-        arch = SubArch(case["config"]["depth"], tuple(c["layers"]), c["ratio"], c["mode"]) if c else SubArch(case["config"]["depth"])
+        arch = arch_from_json(case["config"])
         qs = [ids[1:1 + q] for ids, q in zip(case["inputIds"], case["qLens"])]
         ps = [ids[2 + q:2 + q + p] for ids, q, p in zip(case["inputIds"], case["qLens"], case["pLens"])]
         rows = build_rows(qs, ps)
@@ -120,6 +120,14 @@ def load_bundle(folder: str | Path, verify: bool = True) -> MatryoshkaReranker:
     if verify and manifest.get("golden") and (folder / manifest["golden"]).exists():
         check_golden(model, json.loads((folder / manifest["golden"]).read_text()), str(folder))
     return model
+
+
+def load_weights(path: str | Path) -> dict[str, torch.Tensor]:
+    """A state dict from a training checkpoint (.pt) or an exported bundle folder (read back
+    exactly, checked against its golden scores): what `--init` and `--ckpt` accept."""
+    if Path(path).is_dir():
+        return load_bundle(path).state_dict()
+    return torch.load(path, map_location="cpu")
 
 
 def main():

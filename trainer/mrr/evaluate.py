@@ -100,16 +100,14 @@ def evaluate(model: MatryoshkaReranker, enc: Encoder, ds: Beir, qids: list[str],
 
 def load_checkpoint(path: str, exported: bool = True) -> MatryoshkaReranker:
     """A trained checkpoint, rounded to the bundle's storage precision unless exported=False;
-    or an exported bundle folder (read back exactly, mrr/bundle_import.py)."""
-    from pathlib import Path
-    from .bundle_import import load_bundle
+    or an exported bundle folder (already at storage precision, read back exactly)."""
+    from .bundle_import import load_weights
     from .export import quantize_, round_adapters_
     from .pretrained import load_pretrained
-    if Path(path).is_dir():
-        return load_bundle(path)
+    from pathlib import Path
     m = load_pretrained()
-    m.load_state_dict(torch.load(path, map_location="cpu"))
-    if exported:
+    m.load_state_dict(load_weights(path))
+    if exported and not Path(path).is_dir():
         quantize_(m)
         round_adapters_(m)
     return m.eval()

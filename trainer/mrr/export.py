@@ -274,6 +274,12 @@ def arch_json(a: SubArch) -> dict:
     return {"depth": a.depth, "compress": c}
 
 
+def arch_from_json(j: dict) -> SubArch:
+    """The inverse of `arch_json`."""
+    c = j.get("compress")
+    return SubArch(j["depth"], tuple(c["layers"]), c["ratio"], c.get("mode", "attention")) if c else SubArch(j["depth"])
+
+
 def export_hf(model: MatryoshkaReranker, tok_dir: Path, out: Path) -> None:
     """The full configuration as one standard BertForSequenceClassification ONNX graph."""
     from transformers import BertConfig, BertForSequenceClassification
@@ -388,10 +394,19 @@ def load_dev(path: str) -> dict:
     return {"dataset": key, "queries": ev[key]["queries"], "candidates": ev[key]["k"], "results": ev[key]["results"]}
 
 
-def update_calibration(bundle: Path, dev: dict) -> None:
-    """Write dev nDCG@10 into an exported bundle's configuration table (graphs untouched)."""
+def update_manifest(bundle: Path, dev: dict | None, fusion_weight: float) -> None:
+    """Rewrite an exported bundle's manifest (graphs untouched): the `fusion` default and, with
+    `dev`, the dev nDCG@10 of its configuration table."""
     mf = bundle / "manifest.json"
     m = json.loads(mf.read_text())
+    m["fusion"] = fusion_json(fusion_weight)
+    if dev is not None:
+        set_calibration(m, dev)
+    mf.write_text(json.dumps(m, indent=1))
+
+
+def set_calibration(m: dict, dev: dict) -> None:
+    """Write dev nDCG@10 into a manifest's configuration table (and BM25's on the same queries)."""
     missing = [c["name"] for c in m["configurations"] if c["name"] not in dev["results"]]
     if missing:
         raise SystemExit(f"calibration lacks {len(missing)} configurations, e.g. {missing[:3]}: run mrr.evaluate --configs grid")
@@ -399,7 +414,6 @@ def update_calibration(bundle: Path, dev: dict) -> None:
         c["dev"] = {"dataset": dev["dataset"], "queries": dev["queries"], "candidates": dev["candidates"],
                     "ndcg10": round(dev["results"][c["name"]]["ndcg10"], 4)}
     m["bm25Dev"] = {"dataset": dev["dataset"], "ndcg10": round(dev["results"]["bm25"]["ndcg10"], 4)}
-    mf.write_text(json.dumps(m, indent=1))
 
 
 def training_record(run: Path, command: str | None = None) -> dict:
@@ -443,12 +457,7 @@ def main():
                    help="only rewrite the manifest's configurations (with --dev) and `fusion` of the bundle in --out")
     a = p.parse_args()
     if a.calibration_only:
-        if a.dev:
-            update_calibration(Path(a.out), load_dev(a.dev))
-        mf = Path(a.out) / "manifest.json"
-        m = json.loads(mf.read_text())
-        m["fusion"] = fusion_json(a.fusion_weight)
-        mf.write_text(json.dumps(m, indent=1))
+        update_manifest(Path(a.out), load_dev(a.dev) if a.dev else None, a.fusion_weight)
         return
     if not a.ckpt:
         p.error("--ckpt is required to export a bundle")

@@ -29,3 +29,11 @@ def fuse(model_scores, first_stage_scores, weight: float = 1.0) -> np.ndarray:
 def fused_name(config: str, weight: float) -> str:
     """'d6' -> 'd6+bm25' (weight 1), 'd6+bm25x0.5' otherwise."""
     return f"{config}+bm25" if weight == 1 else f"{config}+bm25x{weight:g}"
+
+
+def parse_fused_name(name: str) -> tuple[str, float | None]:
+    """The inverse of `fused_name`: 'd6+bm25x0.5' -> ('d6', 0.5); an unfused name -> (name, None)."""
+    config, fused, rest = name.partition("+bm25")
+    if not fused:
+        return name, None
+    return config, float(rest[1:]) if rest.startswith("x") else 1.0

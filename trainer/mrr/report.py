@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from .evaluate import parse_name
-from .fusion import fused_name
+from .fusion import fused_name, parse_fused_name
 from .model import ModelConfig, relative_flops
 
 
@@ -77,20 +77,14 @@ def datasets_table(run: Path, file: str = "datasets.json") -> list[str]:
         return ["(not run yet)"]
     res0 = next(iter(d.values()))["results"]
     names = [n for n in res0 if n != "bm25" and "+" not in n]
-    fused = [n for n in names if fused_name(n, 1) in res0]
-    cols = [c for n in names for c in ([n, fused_name(n, 1)] if n in fused else [n])]
-    head = " | ".join(f"{c} ({flops(c.split('+')[0]):.2f})" if "+" not in c else c for c in cols)
-    lines = [f"| dataset | queries | BM25 | {head} |", "|---|---:|---:|" + "---:|" * len(cols)]
-    for ds, r in d.items():
-        res = r["results"]
-        lines.append(f"| {ds} | {r['queries']} | {res['bm25']['ndcg10']:.4f} | "
-                     + " | ".join(f"{res[c]['ndcg10']:.4f}" for c in cols) + " |")
-    cells = []
+    cols = [c for n in names for c in ([n, fused_name(n, 1)] if fused_name(n, 1) in res0 else [n])]
+    rows = [[ds, str(r["queries"]), *(f"{r['results'][c]['ndcg10']:.4f}" for c in ["bm25", *cols])] for ds, r in d.items()]
+    ratios = []
     for c in cols:
         ref = fused_name("d6", 1) if "+" in c else "d6"
-        cells.append(f"{mean_ratio(d, c, ref):.3f}" if all(ref in r["results"] for r in d.values()) else "–")
-    lines.append("| **mean ratio to d6 (alone) / d6+bm25 (fused)** | | | " + " | ".join(cells) + " |")
-    return lines
+        ratios.append(f"{mean_ratio(d, c, ref):.3f}" if all(ref in r["results"] for r in d.values()) else "–")
+    rows.append(["**mean ratio to d6 (alone) / d6+bm25 (fused)**", "", "", *ratios])
+    return md_table(["dataset", "queries", "BM25", *(c if "+" in c else f"{c} ({flops(c):.2f})" for c in cols)], rows)
 
 
 def mean_ratio(d: dict, config: str, ref: str) -> float:
@@ -102,8 +96,8 @@ def previous_table(run: Path) -> list[str]:
     prev, cur = load(run / "datasets-previous.json"), load(run / "datasets.json")
     if not prev or not cur:
         return []
-    names = [n for n in next(iter(cur.values()))["results"] if n in next(iter(prev.values()))["results"] and "x" not in n.split("+")[-1]]
-    names = [n for n in names if n != "bm25"]
+    names = [n for n in next(iter(cur.values()))["results"] if n != "bm25"
+             and n in next(iter(prev.values()))["results"] and parse_fused_name(n)[1] in (None, 1.0)]
     rows = [[ds, f"{r['results']['bm25']['ndcg10']:.4f}",
              *(f"{prev[ds]['results'][n]['ndcg10']:.4f} / {r['results'][n]['ndcg10']:.4f}" for n in names)]
             for ds, r in cur.items() if ds in prev]
@@ -115,9 +109,7 @@ def fusion_weights_table(run: Path) -> list[str]:
     d = load(run / "datasets.json")
     if not d:
         return []
-    res0 = next(iter(d.values()))["results"]
-    ws = sorted({float(n.split("x")[1]) if "x" in n.split("+bm25")[1] else 1.0
-                 for n in res0 if n.startswith("d6+bm25")})
+    ws = sorted(w for c, w in map(parse_fused_name, next(iter(d.values()))["results"]) if c == "d6" and w is not None)
     if len(ws) < 2:
         return []
     cols = [fused_name("d6", w) for w in ws]
@@ -196,6 +188,7 @@ def main():
     evals = [f for _, f in ABLATION_STAGES] + ["datasets.json", "datasets-previous.json", "datasets-q128.json"]
     cmds = [command_of(run, f, f"(run by {a.script})") for f in evals if (run / f).exists()]
     q128 = datasets_table(run, "datasets-q128.json") if (run / "datasets-q128.json").exists() else []
+    weights, previous = fusion_weights_table(run), previous_table(run)
     text = [
         "# Trainer results", "",
         "Every number below is printed by the commands shown, run on this repo's shipped model",
@@ -215,9 +208,9 @@ def main():
         "candidates, weight 1 fixed beforehand, not tuned; mrr/fusion.py, src/fusion.ts). The last row",
         "is each column's mean ratio to the full configuration: d6 for the model alone, d6+bm25 fused.", "",
         *datasets_table(run), "",
-        *(["Fusion weight sensitivity (d6):", "", *fusion_weights_table(run), ""] if fusion_weights_table(run) else []),
+        *(["Fusion weight sensitivity (d6):", "", *weights, ""] if weights else []),
         *(["The bundle this run continued from (the session-2 model), same queries, before / now:", "",
-           *previous_table(run), ""] if previous_table(run) else []),
+           *previous, ""] if previous else []),
         *(["Longer queries on cisi (maxQueryTokens 128 instead of the bundle's 61; half of cisi's queries are longer than 61 tokens):", "",
            *q128, ""] if q128 else []),
         "## Calibration table (in the manifest)", "",

@@ -47,10 +47,6 @@ def embed(texts: list[str], batch: int = 32, max_length: int = 256, log=print) -
     return out
 
 
-def _z(x: np.ndarray) -> np.ndarray:
-    return (x - x.mean()) / (x.std() + 1e-6)
-
-
 def build(doc_texts: list[str], queries: list[str], positives: list[list[int]], bm25: BM25, k: int = 100,
           log=print) -> TeacherLists:
     """Candidates = BM25 top-k plus any labelled positive outside it (scored too, with the z

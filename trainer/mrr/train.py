@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from . import teacher
+from .bundle_import import load_weights
 from .data import BM25, Encoder, build_rows, is_dev, load_beir, load_tokenizer, encode_texts, MAX_QUERY_TOKENS
 from .evaluate import evaluate
 from .losses import listwise_kd, supervised_contrastive
@@ -217,11 +218,8 @@ def train(cfg: TrainConfig) -> Path:
     def log(msg):
         print(msg, flush=True)
     model = load_pretrained()
-    if cfg.init and Path(cfg.init).is_dir():  # an exported bundle (e.g. the shipped one): read back exactly
-        from .bundle_import import load_bundle
-        model.load_state_dict(load_bundle(cfg.init).state_dict())
-    elif cfg.init:
-        model.load_state_dict(torch.load(cfg.init, map_location="cpu"))
+    if cfg.init:  # a checkpoint or an exported bundle (e.g. the shipped one)
+        model.load_state_dict(load_weights(cfg.init))
     enc = Encoder(load_tokenizer(tokenizer_path()))
     labelled, pseudo = make_groups(cfg, log)
     groups = param_groups(cfg, model)

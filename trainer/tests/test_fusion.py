@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from mrr.fusion import fuse, fused_name, zscore
+from mrr.fusion import fuse, fused_name, parse_fused_name, zscore
 
 
 def test_zscore_centres_and_scales():
@@ -22,3 +22,6 @@ def test_fuse_is_scale_free_and_weighted():
 
 def test_fused_names():
     assert fused_name("d6", 1) == "d6+bm25" and fused_name("d3", 0.5) == "d3+bm25x0.5"
+    for config, w in (("d6", 1.0), ("d4-c3-r8", 0.5), ("d3", 2.0)):
+        assert parse_fused_name(fused_name(config, w)) == (config, w)
+    assert parse_fused_name("d6-c2-r4") == ("d6-c2-r4", None)

@@ -7,6 +7,7 @@ import sys, time, numpy as np, torch
 sys.path.insert(0, str(__import__('pathlib').Path(__file__).resolve().parents[1]))
 from mrr.data import load_beir, BM25, is_dev
 from mrr.teacher import embed
+from mrr.fusion import fuse
 import ir_measures
 from ir_measures import nDCG
 torch.set_num_threads(2)
@@ -22,6 +23,5 @@ for name in sys.argv[1:]:
     def run(scorefn):
         return [ir_measures.ScoredDoc(q, ds.doc_ids[int(dd)], float(s)) for i,q in enumerate(qids) for dd, s in zip(docs[i], scorefn(i))]
     bi = lambda i: np.array([Q[i]@E[int(dd)] for dd in docs[i]])
-    def z(x): return (x-x.mean())/(x.std()+1e-9)
-    res = {'bm25': run(lambda i: sc[i]), 'bi': run(bi), 'fuse': run(lambda i: z(bi(i))+z(sc[i]))}
+    res = {'bm25': run(lambda i: sc[i]), 'bi': run(bi), 'fuse': run(lambda i: fuse(bi(i), sc[i]))}
     print(name, len(qids), {k: round(ir_measures.calc_aggregate([nDCG@10], qrels, v)[nDCG@10],4) for k,v in res.items()}, f'{time.time()-t:.0f}s', flush=True)
