@@ -3,7 +3,8 @@
 # cascaded self-distillation, the external teacher on every student too, then compensation,
 # then the evaluations behind trainer/RESULTS.md. Used for runs/v3 (from the session-2 bundle).
 #   bash scripts/train-continue.sh [run-dir] [bundle]
-#   minutes per stage: DISTILL_MIN (30), COMP_MIN (12); EVAL=0 skips the evaluations
+#   minutes per stage: DISTILL_MIN (30), COMP_MIN (12); ICT=n adds n inverse-cloze pseudo-queries
+#   (mrr/ict.py; runs/v4: ICT=3000); EVAL=0 skips the evaluations
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 py="$(bash "$root/scripts/setup-python.sh")"
@@ -13,7 +14,7 @@ cd "$root/trainer"
 mkdir -p "$run"
 ablation="d2,d3,d4,d5,d6,d6-c2-r2,d6-c2-r4,d6-c3-r8,d4-c2-r4,d5-c3-r4,d3-c2-r2"
 datasets="d6,d3,d5-c3-r4,d4-c3-r8"
-common=(--out "$run" --steps 3000 --eval-queries 0 --student-ext-weight 0.5)
+common=(--out "$run" --steps 3000 --eval-queries 0 --student-ext-weight 0.5 --ict "${ICT:-0}")
 [ -f "$run/distill.json" ] || "$py" -m mrr.train --stage distill --init "$bundle" --max-minutes "${DISTILL_MIN:-30}" \
   --lr 2e-5 --head-lr 2e-4 --warmup 20 --ext-weight 2 "${common[@]}"
 [ -f "$run/compensate.json" ] || "$py" -m mrr.train --stage compensate --init "$run/distill.pt" --max-minutes "${COMP_MIN:-12}" \

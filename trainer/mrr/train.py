@@ -26,6 +26,7 @@ from . import teacher
 from .bundle_import import load_weights
 from .data import BM25, Encoder, build_rows, is_dev, load_beir, load_tokenizer, encode_texts, MAX_QUERY_TOKENS
 from .evaluate import evaluate
+from .ict import inverse_cloze
 from .losses import listwise_kd, supervised_contrastive
 from .model import MatryoshkaReranker, SubArch
 from .pretrained import load_pretrained, tokenizer_path
@@ -51,6 +52,7 @@ class TrainConfig:
     tau: float = 1.0
     sup_weight: float = 0.5  # supervised contrastive weight for students
     pseudo: bool = True  # title -> abstract pseudo-queries from the training corpus
+    ict: int = 0  # inverse-cloze pseudo-queries (mrr/ict.py): how many corpus documents give one
     eval_queries: int = 60
     eval_k: int = 30
     seed: int = 0
@@ -70,10 +72,11 @@ class Group:
     texts: list[str]  # passage text by doc index
 
 
-def make_groups(cfg: TrainConfig, log=print) -> tuple[list[Group], list[Group]]:
-    """Labelled train queries (dev split held out) and title pseudo-queries (a corpus title ->
-    its own abstract, searched among abstracts), each with BM25 top-k candidates and teacher
-    scores, cached in the run folder."""
+def make_groups(cfg: TrainConfig, log=print) -> tuple[list[Group], list[list[Group]]]:
+    """Labelled train queries (dev split held out) and label-free ones: title pseudo-queries (a
+    corpus title -> its own abstract, searched among abstracts) and, with cfg.ict, inverse-cloze
+    spans (mrr/ict.py); each with BM25 top-k candidates and teacher scores, cached in the run
+    folder. Returns (labelled, the non-empty label-free sources)."""
     ds = load_beir(cfg.data, "train")
     idx = {d: i for i, d in enumerate(ds.doc_ids)}
     real = [q for q in ds.qrels if not is_dev(q)]
@@ -86,20 +89,27 @@ def make_groups(cfg: TrainConfig, log=print) -> tuple[list[Group], list[Group]]:
         ds.doc_texts, [ds.queries[q] for q in real], pos, BM25(ds.doc_texts), k, log))
     labelled = [Group(ds.queries[q], p, d, s, ds.doc_texts) for q, p, d, s in zip(real, pos, lab.docs, lab.scores)]
     pseudo: list[Group] = []
-    if cfg.pseudo:
+    ict: list[Group] = []
+    if cfg.pseudo or cfg.ict:
         titles, abstracts = [], []
         with open(Path(cfg.data) / "corpus.jsonl", encoding="utf-8") as f:
             for line in f:
                 d = json.loads(line)
                 titles.append((d.get("title") or "").strip())
                 abstracts.append((d.get("text") or "").strip())
+    if cfg.pseudo:
         ok = [i for i, t in enumerate(titles) if len(t.split()) >= 4 and abstracts[i]]
         ps = teacher.cached(out / f"teacher-pseudo-k{k}.npz", lambda: teacher.build(
             abstracts, [titles[i] for i in ok], [[i] for i in ok], BM25(abstracts), k, log))
         pseudo = [Group(titles[i], [i], d, s, abstracts) for i, d, s in zip(ok, ps.docs, ps.scores)]
+    if cfg.ict:
+        ic = inverse_cloze(titles, abstracts, cfg.ict)
+        ts = teacher.cached(out / f"teacher-ict{cfg.ict}-k{k}.npz", lambda: teacher.build(
+            ic.corpus, ic.queries, [[i] for i in ic.positives], BM25(ic.corpus), k, log))
+        ict = [Group(q, [i], d, s, ic.corpus) for q, i, d, s in zip(ic.queries, ic.positives, ts.docs, ts.scores)]
     log(f"groups: {len(labelled)} labelled queries (dev held out), {len(pseudo)} title pseudo-queries, "
-        f"candidates from BM25 top-{k}")
-    return labelled, pseudo
+        f"{len(ict)} inverse-cloze queries, candidates from BM25 top-{k}")
+    return labelled, [src for src in (pseudo, ict) if src]
 
 
 def sample_group(cfg: TrainConfig, rng: random.Random, g: Group) -> tuple[list[int], list[float]]:
@@ -116,11 +126,15 @@ def sample_group(cfg: TrainConfig, rng: random.Random, g: Group) -> tuple[list[i
     return [int(g.docs[j]) for j in cols], [float(g.teacher[j]) for j in cols]
 
 
-def sample_batch(cfg, rng, labelled, pseudo, enc: Encoder):
-    """Alternate labelled and pseudo groups -> (rows [Q*G], teacher scores [Q,G])."""
+def sample_batch(cfg, rng, labelled, unlabelled: list[list[Group]], enc: Encoder):
+    """Alternate labelled and label-free groups (an even choice among the label-free sources)
+    -> (rows [Q*G], teacher scores [Q,G])."""
     rows_q, rows_p, ext = [], [], []
     for j in range(cfg.queries_per_step):
-        g = rng.choice(labelled if (j % 2 == 0 or not pseudo) else pseudo)
+        if j % 2 == 0 or not unlabelled:
+            g = rng.choice(labelled)
+        else:
+            g = rng.choice(unlabelled[0] if len(unlabelled) == 1 else rng.choice(unlabelled))
         docs, t = sample_group(cfg, rng, g)
         ext.append(t)
         q = encode_texts(enc.tok, [g.query], MAX_QUERY_TOKENS)[0][0]
@@ -221,7 +235,7 @@ def train(cfg: TrainConfig) -> Path:
     if cfg.init:  # a checkpoint or an exported bundle (e.g. the shipped one)
         model.load_state_dict(load_weights(cfg.init))
     enc = Encoder(load_tokenizer(tokenizer_path()))
-    labelled, pseudo = make_groups(cfg, log)
+    labelled, unlabelled = make_groups(cfg, log)
     groups = param_groups(cfg, model)
     opt = torch.optim.AdamW(groups, weight_decay=0.01)
     base_lrs = [g["lr"] for g in groups]
@@ -233,7 +247,7 @@ def train(cfg: TrainConfig) -> Path:
         frac = min(1.0, step / cfg.warmup) * max(0.0, 1 - progress)
         for g, lr in zip(opt.param_groups, base_lrs):
             g["lr"] = lr * frac
-        rows, ext = sample_batch(cfg, rng, labelled, pseudo, enc)
+        rows, ext = sample_batch(cfg, rng, labelled, unlabelled, enc)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
             loss, logs = step_loss(cfg, model, rows, ext, rng)
         opt.zero_grad(set_to_none=True)
