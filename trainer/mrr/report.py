@@ -27,22 +27,27 @@ def load(path: Path) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-ABLATION_STAGES = [  # (column, file); a run continued from a bundle adds the last two
+ABLATION_STAGES = [  # (column, file): each distillation stage, then the compensation trained on it
     ("naive truncation (exits only)", "ablation-naive.json"),
     ("+ cascaded self-distillation", "ablation-distill.json"),
     ("+ factorized compensation", "ablation-compensate.json"),
     ("+ more distillation", "ablation-distill-more.json"),
-    ("+ compensation again", "calib.json"),
+    ("+ compensation again", "ablation-compensate-again.json"),
+    ("+ distillation with inverse-cloze queries", "ablation-distill-ict.json"),
+    ("+ compensation, third", "ablation-compensate-third.json"),
 ]
 
 
 def ablation_stages(run: Path) -> list[tuple[str, dict]]:
-    """The ablation columns present in the run folder. A fresh run has no ablation-compensate.json:
-    its compensated model is calib.json, shown as the third column."""
-    stages = [(n, load(run / f)) for n, f in ABLATION_STAGES]
-    if stages[2][1] is None:
-        stages = stages[:2] + [(stages[2][0], stages[4][1])]
-    return [(n, d) for n, d in stages if d]
+    """The ablation columns present in the run folder. The newest compensation is calib.json (its
+    grid holds every configuration): it fills the compensation column after the last stage present."""
+    have = [i for i, (_, f) in enumerate(ABLATION_STAGES) if (run / f).exists()]
+    stages = [(ABLATION_STAGES[i][0], load(run / ABLATION_STAGES[i][1])) for i in have]
+    calib = load(run / "calib.json")
+    nxt = (have[-1] + 1) if have else 2
+    if calib and nxt < len(ABLATION_STAGES) and nxt % 2 == 0:  # the last stage present is a distillation
+        stages.append((ABLATION_STAGES[nxt][0], calib))
+    return stages
 
 
 def ablation_table(run: Path, configs: list[str]) -> list[str]:
@@ -54,19 +59,16 @@ def ablation_table(run: Path, configs: list[str]) -> list[str]:
     key = "scifact-dev"
     q = stages[0][1][key]["queries"]
     k = stages[0][1][key]["k"]
-    lines = [f"scifact dev split ({q} queries), nDCG@10 re-ranking BM25 top-{k}; BM25 alone: "
-             f"{stages[0][1][key]['results']['bm25']['ndcg10']:.4f}.", "",
-             "| configuration | FLOPs | " + " | ".join(n for n, _ in stages) + " |",
-             "|---|---:|" + "---:|" * len(stages)]
-    for c in configs:
-        cells = [f"{d[key]['results'][c]['ndcg10']:.4f}" if c in d[key]["results"] else "–" for _, d in stages]
-        lines.append(f"| {c} | {flops(c):.2f} | " + " | ".join(cells) + " |")
+    rows = [[c, f"{flops(c):.2f}", *(f"{d[key]['results'][c]['ndcg10']:.4f}" if c in d[key]["results"] else "–"
+                                      for _, d in stages)] for c in configs]
     means = []
     for _, d in stages:
         vals = [d[key]["results"][c]["ndcg10"] for c in configs if c in d[key]["results"]]
         means.append(f"{sum(vals) / len(vals):.4f}" if len(vals) == len(configs) else "–")
-    lines.append("| **mean** | | " + " | ".join(means) + " |")
-    return lines
+    rows.append(["**mean**", "", *means])
+    return [f"scifact dev split ({q} queries), nDCG@10 re-ranking BM25 top-{k}; BM25 alone: "
+            f"{stages[0][1][key]['results']['bm25']['ndcg10']:.4f}.", "",
+            *md_table(["configuration", "FLOPs", *(n for n, _ in stages)], rows)]
 
 
 def datasets_table(run: Path, file: str = "datasets.json") -> list[str]:
@@ -124,9 +126,8 @@ def calibration_table(run: Path) -> list[str]:
     res = d["scifact-dev"]["results"]
     full = res["d6"]["ndcg10"]
     rows = sorted(((flops(n), n, r["ndcg10"]) for n, r in res.items() if n != "bm25"))
-    lines = ["| configuration | FLOPs | nDCG@10 | of d6 |", "|---|---:|---:|---:|"]
-    lines += [f"| {n} | {f:.2f} | {v:.4f} | {v / full:.3f} |" for f, n, v in rows]
-    return lines
+    return md_table(["configuration", "FLOPs", "nDCG@10", "of d6"],
+                    [[n, f"{f:.2f}", f"{v:.4f}", f"{v / full:.3f}"] for f, n, v in rows])
 
 
 def summary(run: Path, configs: list[str]) -> list[str]:
@@ -185,7 +186,7 @@ def main():
                  and not str(m["config"]["init"]).endswith(".pt")), None)
     before = {s: load(run / f"init-{s}.json") for s in ("naive", "distill", "compensate")}  # the init bundle's stages
     before_txt = ", ".join(f"{s} {m['steps']} steps / {m['minutes']} min" for s, m in before.items() if m)
-    evals = [f for _, f in ABLATION_STAGES] + ["datasets.json", "datasets-previous.json", "datasets-q128.json"]
+    evals = [f for _, f in ABLATION_STAGES] + ["calib.json", "datasets.json", "datasets-previous.json", "datasets-q128.json"]
     cmds = [command_of(run, f, f"(run by {a.script})") for f in evals if (run / f).exists()]
     q128 = datasets_table(run, "datasets-q128.json") if (run / "datasets-q128.json").exists() else []
     weights, previous = fusion_weights_table(run), previous_table(run)
