@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Continue training from an exported bundle (read back exactly by mrr.bundle_import): more
+# Continue training from an exported bundle (read back exactly by mrr.bundle_import.load_model): more
 # cascaded self-distillation, the external teacher on every student too, then compensation,
 # then the evaluations behind trainer/RESULTS.md. Used for runs/v3 (from the session-2 bundle).
 #   bash scripts/train-continue.sh [run-dir] [bundle]

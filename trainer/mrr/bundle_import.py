@@ -122,12 +122,15 @@ def load_bundle(folder: str | Path, verify: bool = True) -> MatryoshkaReranker:
     return model
 
 
-def load_weights(path: str | Path) -> dict[str, torch.Tensor]:
-    """A state dict from a training checkpoint (.pt) or an exported bundle folder (read back
-    exactly, checked against its golden scores): what `--init` and `--ckpt` accept."""
+def load_model(path: str | Path) -> MatryoshkaReranker:
+    """The model of a checkpoint (.pt, the package model's shape) or of a bundle folder, built
+    straight from its config: no pretrained weights read only to be overwritten."""
     if Path(path).is_dir():
-        return load_bundle(path).state_dict()
-    return torch.load(path, map_location="cpu")
+        return load_bundle(path)
+    from .pretrained import pretrained_config
+    model = MatryoshkaReranker(pretrained_config())
+    model.load_state_dict(torch.load(path, map_location="cpu"))
+    return model
 
 
 def main():

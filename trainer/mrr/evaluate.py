@@ -101,12 +101,10 @@ def evaluate(model: MatryoshkaReranker, enc: Encoder, ds: Beir, qids: list[str],
 def load_checkpoint(path: str, exported: bool = True) -> MatryoshkaReranker:
     """A trained checkpoint, rounded to the bundle's storage precision unless exported=False;
     or an exported bundle folder (already at storage precision, read back exactly)."""
-    from .bundle_import import load_weights
+    from .bundle_import import load_model
     from .export import quantize_, round_adapters_
-    from .pretrained import load_pretrained
     from pathlib import Path
-    m = load_pretrained()
-    m.load_state_dict(load_weights(path))
+    m = load_model(path)
     if exported and not Path(path).is_dir():
         quantize_(m)
         round_adapters_(m)

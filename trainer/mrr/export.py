@@ -443,7 +443,8 @@ def training_record(run: Path, command: str | None = None) -> dict:
 
 def main():
     from .evaluate import config_grid
-    from .pretrained import load_pretrained, tokenizer_path
+    from .bundle_import import load_model
+    from .pretrained import tokenizer_path
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--ckpt", help="trained checkpoint (required unless --calibration-only)")
     p.add_argument("--out", required=True)
@@ -461,8 +462,7 @@ def main():
         return
     if not a.ckpt:
         p.error("--ckpt is required to export a bundle")
-    model = load_pretrained()
-    model.load_state_dict(torch.load(a.ckpt, map_location="cpu"))
+    model = load_model(a.ckpt)
     dev = load_dev(a.dev) if a.dev else None
     training = training_record(Path(a.run), a.train_command) if a.run else None
     m = export_bundle(model, tokenizer_path(), Path(a.out), a.name,

@@ -35,9 +35,14 @@ _EMB = {"word_embeddings": "word", "position_embeddings": "position",
         "token_type_embeddings": "token_type", "LayerNorm": "norm"}
 
 
+def pretrained_config() -> ModelConfig:
+    """The package model's shape: enough to build a model that a checkpoint then fills."""
+    return config_from_hf(json.loads((package_dir() / "config.json").read_text()))
+
+
 def load_pretrained() -> MatryoshkaReranker:
     d = package_dir()
-    cfg = config_from_hf(json.loads((d / "config.json").read_text()))
+    cfg = pretrained_config()
     model = MatryoshkaReranker(cfg)
     hf = load_file(str(d / "model.safetensors"))
     hf = {k.removeprefix("bert."): v for k, v in hf.items()}

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from . import teacher
-from .bundle_import import load_weights
+from .bundle_import import load_model
 from .data import BM25, Encoder, build_rows, is_dev, load_beir, load_tokenizer, encode_texts, MAX_QUERY_TOKENS
 from .evaluate import evaluate
 from .ict import inverse_cloze
@@ -231,9 +231,8 @@ def train(cfg: TrainConfig) -> Path:
     logf = open(out / f"{cfg.stage}.log.jsonl", "a")
     def log(msg):
         print(msg, flush=True)
-    model = load_pretrained()
-    if cfg.init:  # a checkpoint or an exported bundle (e.g. the shipped one)
-        model.load_state_dict(load_weights(cfg.init))
+    # a checkpoint or an exported bundle (e.g. the shipped one), else the package's pretrained model
+    model = load_model(cfg.init) if cfg.init else load_pretrained()
     enc = Encoder(load_tokenizer(tokenizer_path()))
     labelled, unlabelled = make_groups(cfg, log)
     groups = param_groups(cfg, model)
