@@ -31,3 +31,13 @@ def test_a_continued_run_puts_calibration_after_its_last_distillation(tmp_path):
     names = [n for n, _ in columns(tmp_path)]
     assert names[-2:] == ["+ distillation with inverse-cloze queries", "+ compensation, third"]
     assert columns(tmp_path)[-1][1] == 0.9 and len(names) == 7
+
+
+def test_beats_bm25_names_the_datasets_where_it_does_not():
+    from mrr.report import beats_bm25
+    d = {name: {"k": 100, "queries": 5, "results": {"bm25": {"ndcg10": 0.5}, "d6": {"ndcg10": v},
+                                                     "d6+bm25": {"ndcg10": f}}}
+         for name, v, f in (("a", 0.6, 0.7), ("b", 0.4, 0.5), ("c", 0.5, 0.51))}
+    alone, fused = beats_bm25(d, "All queries")
+    assert alone.endswith("d6 alone beats BM25 on 1 of 3 datasets; NOT on b, c.")  # a tie is not a win
+    assert fused.endswith("beats BM25 on 2 of 3 datasets; NOT on b.")
