@@ -430,9 +430,14 @@ def training_record(run: Path, command: str | None = None) -> dict:
                           "group": c["group"], "lr": c["lora_lr"] if st == "compensate" else c["lr"]}
             if c.get("student_ext_weight"):
                 stages[st]["studentExtWeight"] = c["student_ext_weight"]
+            if c.get("ict"):
+                stages[st]["inverseClozeQueries"] = c["ict"]
             if c.get("init") and Path(c["init"]).is_dir():
                 init = Path(c["init"])
-    record = {"data": "scifact train split, dev queries held out (docs/dev-split.md); title pseudo-queries from its corpus",
+    data = "scifact train split, dev queries held out (docs/dev-split.md); title pseudo-queries from its corpus"
+    if any(st.get("inverseClozeQueries") for st in stages.values()):
+        data += "; inverse-cloze pseudo-queries from its corpus (mrr/ict.py)"
+    record = {"data": data,
               "stages": stages, "hardware": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, no GPU",
               "torch": torch.__version__, "command": command or f"bash scripts/train-all.sh {run}"}
     if init is not None:

@@ -174,6 +174,14 @@ def summary(run: Path, configs: list[str]) -> list[str]:
     return out or ["(no results yet)"]
 
 
+def training_chain(record: dict) -> str:
+    """A manifest's `training` record as text, newest run first, then what it continued from."""
+    stages = ", ".join(f"{n} {st['steps']} steps / {st['minutes']} min" for n, st in record.get("stages", {}).items())
+    text = f"{stages} (`{record['command']}`)" if record.get("command") else stages
+    prev = record.get("continuedFrom", {}).get("training")
+    return text + (f"; continued from a bundle trained {training_chain(prev)}" if prev else "")
+
+
 def command_of(run: Path, file: str, fallback: str) -> str:
     """The command that wrote an evaluation file (mrr.evaluate records it), else `fallback`."""
     d = load(run / file)
@@ -188,6 +196,7 @@ def main():
     p.add_argument("--configs", help="ablation configurations (default: runs/<run>/ablation-configs.txt)")
     p.add_argument("--script", default="scripts/train-all.sh", help="the script that made the run (for the text)")
     p.add_argument("--run-label", help="the run folder the files were copied from (for the text; default --run)")
+    p.add_argument("--bundle", help="the shipped bundle: its manifest's training record describes the runs")
     a = p.parse_args()
     run = Path(a.run)
     configs = (a.configs or (run / "ablation-configs.txt").read_text().strip()).split(",")
@@ -202,14 +211,20 @@ def main():
     q128 = datasets_table(run, "datasets-q128.json") if (run / "datasets-q128.json").exists() else []
     weights, previous = fusion_weights_table(run), previous_table(run)
     every = datasets_table(run, "datasets-all.json") if (run / "datasets-all.json").exists() else []
+    if a.bundle:
+        chain = training_chain(json.loads((Path(a.bundle) / "manifest.json").read_text())["training"])
+        made = [f"Training, newest run first: {chain}. Stages are time-boxed, so step counts are what the",
+                "time boxes allowed on this machine."]
+    else:
+        made = [f"Training: {train} (`bash {a.script} {a.run_label or a.run}`; stages are time-boxed, so step counts",
+                "are what the time boxes allowed on this machine)"
+                + (f"; this run continued from the bundle `{init}`" + (f", itself trained {before_txt} (`init-*.json`)" if before_txt else "")
+                   + "." if init else ".")]
     text = [
         "# Trainer results", "",
         "Every number below is printed by the commands shown, run on this repo's shipped model",
         "(`models/minilm-l6-scifact`, weights rounded exactly as exported). Hardware: 2 CPU cores, no GPU.",
-        f"Training: {train} (`bash {a.script} {a.run_label or a.run}`; stages are time-boxed, so step counts",
-        "are what the time boxes allowed on this machine)"
-        + (f"; this run continued from the bundle `{init}`" + (f", itself trained {before_txt} (`init-*.json`)" if before_txt else "")
-           + "." if init else "."), "",
+        *made, "",
         "## Summary (computed from the tables below)", "",
         *summary(run, configs), "",
         "## Ablation", "",
@@ -225,7 +240,7 @@ def main():
         "is each column's mean ratio to the full configuration: d6 for the model alone, d6+bm25 fused.", "",
         *datasets_table(run), "",
         *(["Fusion weight sensitivity (d6):", "", *weights, ""] if weights else []),
-        *(["The bundle this run continued from (the session-2 model), same queries, before / now:", "",
+        *(["The bundle this run continued from, same queries, before / now:", "",
            *previous, ""] if previous else []),
         *(["Longer queries on cisi (maxQueryTokens 128 instead of the bundle's 61; half of cisi's queries are longer than 61 tokens):", "",
            *q128, ""] if q128 else []),
@@ -233,7 +248,8 @@ def main():
         *calibration_table(run), "",
         "## Commands", "",
         "```bash", "cd trainer", *cmds,
-        f".venv/bin/python -m mrr.report --run {a.run} --script {a.script}" + (f" --run-label {a.run_label}" if a.run_label else "") + " --out RESULTS.md",
+        f".venv/bin/python -m mrr.report --run {a.run} --script {a.script}" + (f" --run-label {a.run_label}" if a.run_label else "")
+        + (f" --bundle {a.bundle}" if a.bundle else "") + " --out RESULTS.md",
         "```", "",
     ]
     Path(a.out).write_text("\n".join(text) + "\n")

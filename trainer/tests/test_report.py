@@ -41,3 +41,12 @@ def test_beats_bm25_names_the_datasets_where_it_does_not():
     alone, fused = beats_bm25(d, "All queries")
     assert alone.endswith("d6 alone beats BM25 on 1 of 3 datasets; NOT on b, c.")  # a tie is not a win
     assert fused.endswith("beats BM25 on 2 of 3 datasets; NOT on b.")
+
+
+def test_training_chain_reads_every_run_newest_first():
+    from mrr.report import training_chain
+    record = {"stages": {"distill": {"steps": 5, "minutes": 1.0}}, "command": "b.sh",
+              "continuedFrom": {"bundle": "x", "training": {"stages": {"naive": {"steps": 7, "minutes": 2.0}},
+                                                            "command": "a.sh"}}}
+    assert training_chain(record) == ("distill 5 steps / 1.0 min (`b.sh`); continued from a bundle trained "
+                                      "naive 7 steps / 2.0 min (`a.sh`)")
