@@ -182,11 +182,12 @@ def training_chain(record: dict) -> str:
     return text + (f"; continued from a bundle trained {training_chain(prev)}" if prev else "")
 
 
-def command_of(run: Path, file: str, fallback: str) -> str:
-    """The command that wrote an evaluation file (mrr.evaluate records it), else `fallback`."""
+def commands_of(run: Path, file: str, fallback: str) -> list[str]:
+    """The commands that wrote an evaluation file (mrr.evaluate records one per dataset; a file
+    merged from several runs has several), else `fallback`."""
     d = load(run / file)
-    cmd = next(iter(d.values())).get("command") if d else None
-    return f".venv/bin/{cmd}" if cmd else fallback
+    cmds = list(dict.fromkeys(r["command"] for r in d.values() if r.get("command"))) if d else []
+    return [f".venv/bin/{c}" for c in cmds] or [fallback]
 
 
 def main():
@@ -207,7 +208,7 @@ def main():
     before = {s: load(run / f"init-{s}.json") for s in ("naive", "distill", "compensate")}  # the init bundle's stages
     before_txt = ", ".join(f"{s} {m['steps']} steps / {m['minutes']} min" for s, m in before.items() if m)
     evals = [f for _, f in ABLATION_STAGES] + ["calib.json", "datasets-all.json", "datasets.json", "datasets-previous.json", "datasets-q128.json"]
-    cmds = [command_of(run, f, f"(run by {a.script})") for f in evals if (run / f).exists()]
+    cmds = [c for f in evals if (run / f).exists() for c in commands_of(run, f, f"(run by {a.script})")]
     q128 = datasets_table(run, "datasets-q128.json") if (run / "datasets-q128.json").exists() else []
     weights, previous = fusion_weights_table(run), previous_table(run)
     every = datasets_table(run, "datasets-all.json") if (run / "datasets-all.json").exists() else []
