@@ -212,6 +212,13 @@ def main():
     q128 = datasets_table(run, "datasets-q128.json") if (run / "datasets-q128.json").exists() else []
     weights, previous = fusion_weights_table(run), previous_table(run)
     every = datasets_table(run, "datasets-all.json") if (run / "datasets-all.json").exists() else []
+    if every:  # a file merged from parallel runs: say which run gave which datasets
+        by_cmd: dict[str, list[str]] = {}
+        for ds, r in load(run / "datasets-all.json").items():
+            by_cmd.setdefault(r.get("command", "?"), []).append(ds)
+        if len(by_cmd) > 1:
+            every += ["", "Merged from parallel runs (Commands, below): " + "; ".join(
+                f"{', '.join(v)} from `{k.split('--out ')[-1]}`" for k, v in by_cmd.items()) + "."]
     if a.bundle:
         chain = training_chain(json.loads((Path(a.bundle) / "manifest.json").read_text())["training"])
         made = [f"Training, newest run first: {chain}. Stages are time-boxed, so step counts are what the",
