@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Continue training from an exported bundle (read back exactly by mrr.bundle_import.load_model): more
 # cascaded self-distillation, the external teacher on every student too, then compensation,
-# then the evaluations behind trainer/RESULTS.md. Used for runs/v3 (from the session-2 bundle).
+# then the evaluations behind trainer/RESULTS.md. Used for runs/v3 and runs/v4 (each from the bundle
+# shipped before it).
 #   bash scripts/train-continue.sh [run-dir] [bundle]
 #   minutes per stage: DISTILL_MIN (30), COMP_MIN (12); ICT=n adds n inverse-cloze pseudo-queries
 #   (mrr/ict.py; runs/v4: ICT=3000); EVAL=0 skips the evaluations

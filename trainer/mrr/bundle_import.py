@@ -21,6 +21,7 @@ from safetensors.numpy import load_file
 from .data import build_rows
 from .export import arch_from_json
 from .model import LORA_TARGETS, MatryoshkaReranker, ModelConfig
+from .pretrained import pretrained_config
 
 # the six weight matrices of a layer graph, in the order the exporter's graph first uses them
 MATRICES = ("q", "k", "v", "o", "ffn_in", "ffn_out")
@@ -127,7 +128,6 @@ def load_model(path: str | Path) -> MatryoshkaReranker:
     straight from its config: no pretrained weights read only to be overwritten."""
     if Path(path).is_dir():
         return load_bundle(path)
-    from .pretrained import pretrained_config
     model = MatryoshkaReranker(pretrained_config())
     model.load_state_dict(torch.load(path, map_location="cpu"))
     return model

@@ -45,7 +45,7 @@ def ablation_stages(run: Path) -> list[tuple[str, dict]]:
     stages = [(ABLATION_STAGES[i][0], load(run / ABLATION_STAGES[i][1])) for i in have]
     calib = load(run / "calib.json")
     nxt = (have[-1] + 1) if have else 2
-    if calib and nxt < len(ABLATION_STAGES) and nxt % 2 == 0:  # the last stage present is a distillation
+    if calib and nxt < len(ABLATION_STAGES) and "compensate" in ABLATION_STAGES[nxt][1]:
         stages.append((ABLATION_STAGES[nxt][0], calib))
     return stages
 
@@ -88,6 +88,17 @@ def datasets_table(run: Path, file: str = "datasets.json") -> list[str]:
     if names != ["d6"]:
         rows.append(["**mean ratio to d6 (alone) / d6+bm25 (fused)**", "", "", *ratios])
     return md_table(["dataset", "queries", "BM25", *(c if "+" in c else f"{c} ({flops(c):.2f})" for c in cols)], rows)
+
+
+def merged_note(d: dict) -> list[str]:
+    """For an evaluation file merged from parallel runs: which run gave which datasets."""
+    by_cmd: dict[str, list[str]] = {}
+    for ds, r in d.items():
+        by_cmd.setdefault(r.get("command", "?"), []).append(ds)
+    if len(by_cmd) < 2:
+        return []
+    return ["", "Merged from parallel runs (Commands, below): " + "; ".join(
+        f"{', '.join(v)} from `{k.split('--out ')[-1]}`" for k, v in by_cmd.items()) + "."]
 
 
 def mean_ratio(d: dict, config: str, ref: str) -> float:
@@ -205,20 +216,12 @@ def main():
     train = ", ".join(f"{s} {m['steps']} steps / {m['minutes']} min" for s, m in meta.items() if m)
     init = next((m["config"].get("init") for m in meta.values() if m and m["config"].get("init")
                  and not str(m["config"]["init"]).endswith(".pt")), None)
-    before = {s: load(run / f"init-{s}.json") for s in ("naive", "distill", "compensate")}  # the init bundle's stages
-    before_txt = ", ".join(f"{s} {m['steps']} steps / {m['minutes']} min" for s, m in before.items() if m)
     evals = [f for _, f in ABLATION_STAGES] + ["calib.json", "datasets-all.json", "datasets.json", "datasets-previous.json", "datasets-q128.json"]
     cmds = [c for f in evals if (run / f).exists() for c in commands_of(run, f, f"(run by {a.script})")]
     q128 = datasets_table(run, "datasets-q128.json") if (run / "datasets-q128.json").exists() else []
     weights, previous = fusion_weights_table(run), previous_table(run)
-    every = datasets_table(run, "datasets-all.json") if (run / "datasets-all.json").exists() else []
-    if every:  # a file merged from parallel runs: say which run gave which datasets
-        by_cmd: dict[str, list[str]] = {}
-        for ds, r in load(run / "datasets-all.json").items():
-            by_cmd.setdefault(r.get("command", "?"), []).append(ds)
-        if len(by_cmd) > 1:
-            every += ["", "Merged from parallel runs (Commands, below): " + "; ".join(
-                f"{', '.join(v)} from `{k.split('--out ')[-1]}`" for k, v in by_cmd.items()) + "."]
+    all_queries = load(run / "datasets-all.json")
+    every = datasets_table(run, "datasets-all.json") + merged_note(all_queries) if all_queries else []
     if a.bundle:
         chain = training_chain(json.loads((Path(a.bundle) / "manifest.json").read_text())["training"])
         made = [f"Training, newest run first: {chain}. Stages are time-boxed, so step counts are what the",
@@ -226,8 +229,7 @@ def main():
     else:
         made = [f"Training: {train} (`bash {a.script} {a.run_label or a.run}`; stages are time-boxed, so step counts",
                 "are what the time boxes allowed on this machine)"
-                + (f"; this run continued from the bundle `{init}`" + (f", itself trained {before_txt} (`init-*.json`)" if before_txt else "")
-                   + "." if init else ".")]
+                + (f"; this run continued from the bundle `{init}` (--bundle describes its training too)." if init else ".")]
     text = [
         "# Trainer results", "",
         "Every number below is printed by the commands shown, run on this repo's shipped model",

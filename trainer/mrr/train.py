@@ -133,7 +133,7 @@ def sample_batch(cfg, rng, labelled, unlabelled: list[list[Group]], enc: Encoder
     for j in range(cfg.queries_per_step):
         if j % 2 == 0 or not unlabelled:
             g = rng.choice(labelled)
-        else:
+        else:  # one source: no extra draw, so runs without --ict sample as they did before it
             g = rng.choice(unlabelled[0] if len(unlabelled) == 1 else rng.choice(unlabelled))
         docs, t = sample_group(cfg, rng, g)
         ext.append(t)
