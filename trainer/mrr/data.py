@@ -67,9 +67,39 @@ def fnv1a32(s: str) -> int:
     return h
 
 
-def is_dev(query_id: str) -> bool:
-    """The dev split of scifact's train queries (docs/dev-split.md): FNV-1a(id) % 8 == 0."""
-    return fnv1a32(query_id) % 8 == 0
+def is_dev(query_id: str, modulus: int = 8) -> bool:
+    """The dev split of a training set's queries (docs/dev-split.md): FNV-1a(id) % modulus == 0.
+    scifact uses 8 (102 of 809 queries); the question-answering sets use QA_DEV_MODULUS."""
+    return fnv1a32(query_id) % modulus == 0
+
+
+QA_DEV_MODULUS = 5  # 20% of boolq, wikiqa, selqa and qnli queries are held out as dev
+
+
+def dev_modulus(dataset_name: str) -> int:
+    """scifact keeps its 1-in-8 dev split (shared with the benchmarks); every other training set
+    holds out 1 in 5."""
+    return 8 if dataset_name == "scifact" else QA_DEV_MODULUS
+
+
+def load_negatives(folder: str | os.PathLike, split: str) -> dict[str, list[str]]:
+    """Human-judged NON-relevant passages (`qrels/<split>_negatives.tsv`, score 0): hard negatives
+    per query id. Empty when the file is absent. Kept apart from `load_beir`, which treats every
+    qrels row it reads as a judgement of relevance."""
+    path = Path(folder) / "qrels" / f"{split}_negatives.tsv"
+    out: dict[str, list[str]] = {}
+    if not path.exists():
+        return out
+    with open(path, encoding="utf-8") as f:
+        next(f, None)  # header
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) >= 3:
+                if float(parts[2]) > 0:
+                    raise ValueError(f"{path}: query {parts[0]} doc {parts[1]} has score {parts[2]}; "
+                                     "a negatives file holds score-0 rows only")
+                out.setdefault(parts[0], []).append(parts[1])
+    return out
 
 
 # ---- tokenization ------------------------------------------------------------------------
@@ -89,6 +119,10 @@ class Rows:
     q_lens: torch.Tensor  # [B]
     p_lens: torch.Tensor  # [B]
     truncated: list[bool]
+
+    def to(self, device) -> "Rows":
+        return Rows(self.input_ids.to(device), self.token_type_ids.to(device), self.q_lens.to(device),
+                    self.p_lens.to(device), self.truncated)
 
 
 def encode_texts(tok: Tokenizer, texts: list[str], limit: int) -> tuple[list[list[int]], list[bool]]:

@@ -112,12 +112,14 @@ def load_checkpoint(path: str, exported: bool = True) -> MatryoshkaReranker:
 
 
 def resolve_dataset(spec: str, root: str) -> tuple[str, str, str, bool]:
-    """'cisi' -> (name, folder, split 'test', dev_only False); 'scifact-dev' -> train split, dev queries;
+    """'cisi' -> (name, folder, split 'test', dev_only False); 'scifact-dev' (or any '<training
+    set>-dev', e.g. 'wikiqa-dev') -> its train split, dev queries (data.dev_modulus);
     a path with ':split' also works ('/data/trec-covid:test')."""
     from pathlib import Path
     path, _, split = spec.partition(":")
-    if path == "scifact-dev":
-        return "scifact-dev", str(Path(root) / "scifact"), "train", True
+    base = path.removesuffix("-dev")
+    if path.endswith("-dev") and "/" not in path and (Path(root) / base / "qrels" / "train.tsv").exists():
+        return path, str(Path(root) / base), "train", True
     folder = path if ("/" in path) else str(Path(root) / path)
     if not split:
         qrels = sorted(p.stem for p in (Path(folder) / "qrels").glob("*.tsv"))
@@ -131,7 +133,7 @@ def main():
     import random
     import sys
     from pathlib import Path
-    from .data import is_dev, load_beir, load_tokenizer
+    from .data import dev_modulus, is_dev, load_beir, load_tokenizer
     from .pretrained import tokenizer_path
     p = argparse.ArgumentParser(description="Re-rank BM25 candidates on BEIR folders with many configurations.")
     p.add_argument("--ckpt", required=True, help="checkpoint (.pt) or exported bundle folder")
@@ -165,7 +167,8 @@ def main():
     for spec in a.datasets.split(","):
         name, folder, split, dev_only = resolve_dataset(spec, a.data_root)
         ds = load_beir(folder, split)
-        qids = sorted(q for q in ds.qrels if (is_dev(q) if dev_only else True))
+        m = dev_modulus(name.removesuffix("-dev"))
+        qids = sorted(q for q in ds.qrels if (is_dev(q, m) if dev_only else True))
         if a.max_queries and len(qids) > a.max_queries:
             qids = sorted(random.Random(0).sample(qids, a.max_queries))
         t0 = time.time()

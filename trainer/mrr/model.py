@@ -178,7 +178,7 @@ def merge_groups(q_lens: torch.Tensor, p_lens: torch.Tensor, T: int, ratio: int)
     new p_lens [B], new length T'). Layout in: [CLS] q [SEP] p [SEP] pad.
     """
     B = q_lens.shape[0]
-    pos = torch.arange(T)[None, :].expand(B, T)
+    pos = torch.arange(T, device=q_lens.device)[None, :].expand(B, T)
     start = (q_lens + 2)[:, None]  # first passage token
     p_end = start + p_lens[:, None]  # final [SEP]
     new_p = (p_lens + ratio - 1) // ratio
@@ -197,7 +197,7 @@ def compress(x, weights, group, slots):
 
 
 def lengths_mask(lengths: torch.Tensor, T: int) -> torch.Tensor:
-    return (torch.arange(T)[None, :] < lengths[:, None]).float()  # [B,T]
+    return (torch.arange(T, device=lengths.device)[None, :] < lengths[:, None]).float()  # [B,T]
 
 
 class State(NamedTuple):
@@ -244,7 +244,7 @@ class MatryoshkaReranker(nn.Module):
         Returns {exit_layer: scores [B]}.
         """
         B, T = input_ids.shape
-        pos = torch.arange(T)[None, :].expand(B, T)
+        pos = torch.arange(T, device=input_ids.device)[None, :].expand(B, T)
         x = self.embeddings(input_ids, token_type_ids, pos)
         start = State(x, None, q_lens, p_lens)
         return self.resume(start, 1, arch, exits, use_adapters, states)
@@ -258,9 +258,9 @@ class MatryoshkaReranker(nn.Module):
         scores = {}
         for l in range(first, arch.depth + 1):
             if arch.compressed and l in arch.compress_layers:
-                w = cls_attn if arch.mode == "attention" else torch.ones(x.shape[:2])
+                w = cls_attn if arch.mode == "attention" else torch.ones(x.shape[:2], device=x.device)
                 group, p_lens, t_out = merge_groups(q_lens, p_lens, x.shape[1], arch.ratio)
-                x = compress(x, w, group, torch.arange(t_out, dtype=x.dtype))
+                x = compress(x, w, group, torch.arange(t_out, dtype=x.dtype, device=x.device))
             if states is not None:
                 states.append(State(x, cls_attn, q_lens, p_lens))
             mask = lengths_mask(q_lens + p_lens + 3, x.shape[1])

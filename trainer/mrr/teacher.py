@@ -47,28 +47,58 @@ def embed(texts: list[str], batch: int = 32, max_length: int = 256, log=print) -
     return out
 
 
+# The teacher's weights: w * z(score) summed over scorers, fixed before the student trains. Chosen
+# zero-shot by tools/teacher_zero_shot.py (results/teacher-zero-shot.json, trainer/README.md).
+TEACHER_WEIGHTS: dict[str, float] = {"bm25": 1.0, "minilm": 1.0}
+
+
+def parse_weights(spec: str) -> dict[str, float]:
+    """'bm25=0.5,minilm=1' -> {'bm25': 0.5, 'minilm': 1.0}; '' -> TEACHER_WEIGHTS."""
+    if not spec:
+        return dict(TEACHER_WEIGHTS)
+    out = {}
+    for part in spec.split(","):
+        name, _, w = part.partition("=")
+        if name not in ("bm25", "minilm", "e5") or not w:
+            raise ValueError(f"teacher weights: {part!r} is not name=weight with name bm25, minilm or e5")
+        out[name] = float(w)
+    return out
+
+
 def build(doc_texts: list[str], queries: list[str], positives: list[list[int]], bm25: BM25, k: int = 100,
-          log=print) -> TeacherLists:
-    """Candidates = BM25 top-k plus any labelled positive outside it (scored too, with the z
-    statistics of the top-k so the scale matches)."""
+          log=print, extra: list[list[int]] | None = None, weights: dict[str, float] | None = None) -> TeacherLists:
+    """Candidates = BM25 top-k plus any labelled positive (and any `extra` doc, e.g. a judged
+    negative) outside it, scored too with the z statistics of the top-k so the scale matches.
+    Scores: sum over scorers of weight * z(score) (TEACHER_WEIGHTS by default)."""
+    from .embedders import Embedder
     log = log or (lambda _msg: None)
-    log(f"teacher: BM25 top-{k} and bi-encoder scores for {len(queries)} queries, {len(doc_texts)} docs")
-    D = embed(doc_texts, log=log)
-    Q = embed(queries, log=log)
+    weights = weights or TEACHER_WEIGHTS
+    log(f"teacher {weights}: BM25 top-{k} and embedder scores for {len(queries)} queries, {len(doc_texts)} docs")
     full_docs, full_scores = bm25.search(queries, bm25.n)  # every doc's BM25 score, for the positives
-    docs, scores = [], []
+    cands, bms = [], []
     for i in range(len(queries)):
         rank = {int(d): r for r, d in enumerate(full_docs[i])}
         top = [int(d) for d in full_docs[i][:k]]
-        extra = [p for p in positives[i] if rank.get(p, k) >= k]
-        cand = np.array(top + extra, dtype=np.int64)
-        bm = np.array([full_scores[i][rank[d]] if d in rank else 0.0 for d in cand], dtype=np.float32)
-        cos = D[cand] @ Q[i]
-        mu_b, sd_b = bm[:k].mean(), bm[:k].std() + 1e-6
-        mu_c, sd_c = cos[:k].mean(), cos[:k].std() + 1e-6
-        docs.append(cand)
-        scores.append(((bm - mu_b) / sd_b + (cos - mu_c) / sd_c).astype(np.float32))
-    return TeacherLists(docs, scores)
+        more = list(dict.fromkeys(p for p in positives[i] + (extra[i] if extra else []) if rank.get(p, k) >= k))
+        cand = np.array(top + more, dtype=np.int64)
+        cands.append(cand)
+        bms.append(np.array([full_scores[i][rank[d]] if d in rank else 0.0 for d in cand], dtype=np.float32))
+    parts: dict[str, list[np.ndarray]] = {"bm25": bms}
+    need = sorted({int(d) for c in cands for d in c})
+    for name in (n for n, w in weights.items() if w and n != "bm25"):
+        e = Embedder(name, log=log)
+        D = dict(zip(need, e.embed([doc_texts[j] for j in need], "passage")))
+        Q = e.embed(queries, "query")
+        parts[name] = [np.array([D[int(d)] @ Q[i] for d in c], dtype=np.float32) for i, c in enumerate(cands)]
+    scores = []
+    for i in range(len(queries)):
+        s = np.zeros(len(cands[i]), dtype=np.float32)
+        for name, w in weights.items():
+            if w:
+                x = parts[name][i]
+                s += w * (x - x[:k].mean()) / (x[:k].std() + 1e-6)
+        scores.append(s.astype(np.float32))
+    return TeacherLists(cands, scores)
 
 
 def cached(path: Path, make) -> TeacherLists:
