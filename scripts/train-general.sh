@@ -7,7 +7,8 @@
 # tools/teacher_zero_shot.py before any student trains) teaches every student at every step.
 #   bash scripts/train-general.sh [run-dir] [init]
 #   init: a bundle folder or checkpoint to continue from (default: the shipped bundle); 'pretrained'
-#   starts from all-MiniLM-L6-v2. Minutes: DISTILL_MIN (90), COMP_MIN (30); ICT per corpus (2000);
+#   starts from all-MiniLM-L6-v2. Minutes: DISTILL_MIN (90), COMP_MIN (30); ICT per corpus (1000);
+#   PSEUDO (true: scifact's title queries too);
 #   STUDENT_EXT (1.0, the external teacher's weight on every student); QPS (queries per step, 2;
 #   use 16+ on a GPU); EVAL=0 skips the evaluations. Device: cuda when available (mrr.train --device).
 set -euo pipefail
@@ -18,7 +19,7 @@ init="${2:-../models/minilm-l6-scifact}"
 cd "$root/trainer"
 mkdir -p "$run"
 initarg=(); [ "$init" != pretrained ] && initarg=(--init "$init")
-common=(--out "$run" --steps 100000 --eval-queries 0 --qa boolq,wikiqa,selqa,qnli --ict "${ICT:-2000}"
+common=(--out "$run" --steps 100000 --eval-queries 0 --qa boolq,wikiqa,selqa,qnli --ict "${ICT:-1000}" --pseudo "${PSEUDO:-true}"
         --student-ext-weight "${STUDENT_EXT:-1.0}" --queries-per-step "${QPS:-2}")
 [ -f "$run/distill.json" ] || "$py" -m mrr.train --stage distill "${initarg[@]}" --max-minutes "${DISTILL_MIN:-90}" \
   --lr 3e-5 --head-lr 3e-4 --warmup 30 --ext-weight 2 "${common[@]}"
