@@ -19,7 +19,7 @@ from onnx import numpy_helper
 from safetensors.numpy import load_file
 
 from .data import build_rows
-from .export import arch_from_json
+from .golden import arch_from_json
 from .model import LORA_TARGETS, MatryoshkaReranker, ModelConfig
 from .pretrained import pretrained_config
 

@@ -102,7 +102,7 @@ def load_checkpoint(path: str, exported: bool = True) -> MatryoshkaReranker:
     """A trained checkpoint, rounded to the bundle's storage precision unless exported=False;
     or an exported bundle folder (already at storage precision, read back exactly)."""
     from .bundle_import import load_model
-    from .export import quantize_, round_adapters_
+    from .precision import quantize_, round_adapters_
     from pathlib import Path
     m = load_model(path)
     if exported and not Path(path).is_dir():

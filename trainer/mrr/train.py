@@ -333,7 +333,6 @@ def train(cfg: TrainConfig) -> Path:
             "config": cfg.__dict__, "torch_threads": torch.get_num_threads(), "device": str(device)}
     (out / f"{cfg.stage}.json").write_text(json.dumps(meta, indent=2))
     if cfg.eval_queries:
-        from .evaluate import config_grid
         ds = load_beir(cfg.data, "train")
         dev = [q for q in ds.qrels if is_dev(q, dev_modulus(Path(cfg.data).name))][: cfg.eval_queries]
         exits, L = model.cfg.exits, model.cfg.layers

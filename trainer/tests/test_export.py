@@ -8,7 +8,8 @@ import torch
 
 from mrr.data import Encoder, load_tokenizer
 from mrr.evaluate import config_grid
-from mrr.export import GOLDEN_PASSAGES, export_bundle
+from mrr.export import export_bundle
+from mrr.golden import GOLDEN_PASSAGES
 from mrr.model import SubArch
 from mrr.onnx_runner import BundleRunner
 from mrr.pretrained import tokenizer_path

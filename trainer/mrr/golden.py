@@ -1,0 +1,57 @@
+"""Golden vectors: the scores of a fixed query and passages under a set of configurations, which
+the runtime (test/parity.test.ts, the load-time canary) and mrr.bundle_import check against."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+from .data import Encoder
+from .model import SubArch
+
+
+GOLDEN_QUERY = "Does vitamin D supplementation reduce the risk of respiratory infections?"
+GOLDEN_PASSAGES = [
+    "Vitamin D supplementation was associated with a reduced risk of acute respiratory tract infection in a meta-analysis of randomised controlled trials.",
+    "The aircraft wing was tested at supersonic speeds in a wind tunnel.",
+    "Respiratory infections are common in winter.",
+    "Randomized trial of cholecalciferol in children: " + "Serum levels of 25-hydroxyvitamin D rose and infections fell in the treated group. " * 30,
+]
+
+
+def golden_configs(cfg) -> list[SubArch]:
+    L = cfg.layers
+    picks = [SubArch(L), SubArch(cfg.exits[0]), SubArch(max(cfg.exits[0], L - 1)), SubArch(L, (2,), 2),
+             SubArch(L, (2,), 4), SubArch(L, (min(3, L),), 8), SubArch(max(2, L - 2), (2,), 4),
+             SubArch(max(2, L - 1), (2,), 2, "mean"), SubArch(L, (2, min(4, L)), 2),
+             SubArch(max(2, L - 1), (min(3, L - 1),), 8, "mean"), SubArch(cfg.exits[0], (2,), 8)]
+    return list(dict.fromkeys(picks))
+
+
+@torch.no_grad()
+def export_golden(model, enc: Encoder, out: Path) -> list[str]:
+    model.eval()
+    cases = []
+    for i, arch in enumerate(golden_configs(model.cfg)):
+        query = GOLDEN_QUERY if i % 2 == 0 else "wind tunnel tests of wings"
+        rows = enc.pairs(query, GOLDEN_PASSAGES)
+        scores = model(rows.input_ids, rows.token_type_ids, rows.q_lens, rows.p_lens, arch, exits={arch.depth})[arch.depth]
+        lengths = (rows.q_lens + rows.p_lens + 3).tolist()
+        cases.append({"name": arch.name, "config": arch_json(arch), "query": query, "passages": GOLDEN_PASSAGES,
+                      "inputIds": [rows.input_ids[b, :n].tolist() for b, n in enumerate(lengths)],
+                      "qLens": rows.q_lens.tolist(), "pLens": rows.p_lens.tolist(), "truncated": rows.truncated,
+                      "scores": scores.tolist()})
+    (out / "golden.json").write_text(json.dumps({"tolerance": 1e-3, "cases": cases}))
+    return [c["name"] for c in cases]
+
+
+def arch_json(a: SubArch) -> dict:
+    c = {"layers": list(a.compress_layers), "ratio": a.ratio, "mode": a.mode} if a.compressed else None
+    return {"depth": a.depth, "compress": c}
+
+
+def arch_from_json(j: dict) -> SubArch:
+    """The inverse of `arch_json`."""
+    c = j.get("compress")
+    return SubArch(j["depth"], tuple(c["layers"]), c["ratio"], c.get("mode", "attention")) if c else SubArch(j["depth"])

@@ -1,0 +1,80 @@
+"""Storage precision: the PyTorch model is rounded exactly as the bundle stores it (matrices
+float16, the word-embedding table int8 per row with a float16 scale, LoRA factors float16), and
+ONNX graphs are rewritten to store their initializers that way."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+from onnx import helper, numpy_helper, TensorProto
+
+from .model import LORA_TARGETS, MatryoshkaReranker
+
+
+def is_word_embedding(t: torch.Tensor | np.ndarray, vocab: int, hidden: int) -> bool:
+    return tuple(t.shape) == (vocab, hidden)
+
+
+def int8_rows(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    scale = (np.abs(w).max(1, keepdims=True) / 127.0).astype(np.float16)
+    safe = np.where(scale == 0, np.float16(1), scale).astype(np.float32)
+    return np.clip(np.round(w / safe), -127, 127).astype(np.int8), scale
+
+
+@torch.no_grad()
+def quantize_(model: MatryoshkaReranker) -> MatryoshkaReranker:
+    """Round weights to storage precision in place: matrices float16, word embeddings int8 per
+    row with a float16 scale, vectors (biases, norms) float32."""
+    cfg = model.cfg
+    for p in model.parameters():
+        if is_word_embedding(p, cfg.vocab_size, cfg.hidden):
+            q, s = int8_rows(p.detach().numpy())
+            p.copy_(torch.from_numpy(q.astype(np.float32) * s.astype(np.float32)))
+        elif p.dim() >= 2:
+            p.copy_(p.half().float())
+    return model
+
+
+def store_compact(path: Path, vocab: int, hidden: int) -> None:
+    """Rewrite float32 initializers: matrices as float16 + Cast, the word-embedding table as
+    int8 + float16 row scale (Cast, Mul). onnxruntime folds these at session creation."""
+    m = onnx.load(str(path))
+    g = m.graph
+    new_inits, new_nodes = [], []
+    for init in list(g.initializer):
+        if init.data_type != TensorProto.FLOAT or len(init.dims) < 2:
+            new_inits.append(init)
+            continue
+        w = numpy_helper.to_array(init)
+        name = init.name
+        if is_word_embedding(w, vocab, hidden):
+            q, s = int8_rows(w)
+            new_inits += [numpy_helper.from_array(q, name + "_q"), numpy_helper.from_array(s, name + "_scale")]
+            new_nodes += [helper.make_node("Cast", [name + "_q"], [name + "_qf"], to=TensorProto.FLOAT),
+                          helper.make_node("Cast", [name + "_scale"], [name + "_sf"], to=TensorProto.FLOAT),
+                          helper.make_node("Mul", [name + "_qf", name + "_sf"], [name])]
+        else:
+            new_inits.append(numpy_helper.from_array(w.astype(np.float16), name + "_f16"))
+            new_nodes.append(helper.make_node("Cast", [name + "_f16"], [name], to=TensorProto.FLOAT))
+    del g.initializer[:]
+    g.initializer.extend(new_inits)
+    nodes = new_nodes + list(g.node)
+    del g.node[:]
+    g.node.extend(nodes)
+    onnx.checker.check_model(m)
+    onnx.save(m, str(path))
+
+
+@torch.no_grad()
+def round_adapters_(model: MatryoshkaReranker) -> None:
+    """fp16-round adapter factors; the LoRA scale (alpha/rank) must be a power of two so the
+    folded B = fp16(B) * scale is exact."""
+    for name in model.cfg.adapter_names:
+        for layer in model.adapters[name]:
+            for t in LORA_TARGETS:
+                lora = layer[t]
+                assert float(np.log2(lora.scale)).is_integer(), "lora_alpha / lora_rank must be a power of two"
+                lora.A.copy_(lora.A.half().float())
+                lora.B.copy_((lora.B * lora.scale).half().float() / lora.scale)
