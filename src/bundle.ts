@@ -3,9 +3,10 @@
  * a URL (fetch, cached with the Cache API in browsers) or a local folder (Node fs). Reports
  * progress per file and names the file in every error.
  */
-import { cacheGet, cacheKey, cachePut, hashText, openCache, pruneVersions } from './cache';
+import { cacheDelete, cacheGet, cacheKey, cachePut, hashText, openCache, pruneVersions } from './cache';
 import { AbortError, BundleError, throwIfAborted } from './errors';
-import { type Manifest, parseManifest } from './manifest';
+import { verifyFile } from './integrity';
+import { bundleFiles, type Manifest, parseManifest } from './manifest';
 import { parseSafetensors, type Float32Tensor } from './safetensors';
 import type { LoadProgress } from './types';
 
@@ -23,6 +24,10 @@ export interface LoadedBundle {
     layerWeights?: Uint8Array[];
   };
   adapters: Map<string, Float32Tensor>;
+  /** golden.json (manifest `golden`): the load-time canary's rows come from it. */
+  golden: unknown;
+  /** Time spent checking sizes and SHA-256 of the files (ms). */
+  verifyMs: number;
 }
 
 export interface LoadOptions {
@@ -36,7 +41,11 @@ export interface LoadOptions {
 /** Reads one bundle file, reporting bytes as they arrive. */
 export interface BundleSource {
   location: string;
-  read(file: string, onBytes: (loaded: number, total: number, fromCache: boolean) => void): Promise<Uint8Array>;
+  /**
+   * Read `file`. With `check`, the bytes are passed to it before they are returned (and before
+   * they enter the cache); a cached copy that fails it is dropped and fetched again once.
+   */
+  read(file: string, onBytes: (loaded: number, total: number, fromCache: boolean) => void, check?: (bytes: Uint8Array) => Promise<void>): Promise<Uint8Array>;
   /** Called after every file was read (drops cached files of older bundle versions). */
   done?(): Promise<void>;
 }
@@ -65,7 +74,7 @@ async function fsSource(dir: string): Promise<BundleSource> {
   const root = path.resolve(dir);
   return {
     location: root,
-    async read(file, onBytes) {
+    async read(file, onBytes, check) {
       const full = path.join(root, file);
       let bytes: Uint8Array;
       try {
@@ -76,6 +85,7 @@ async function fsSource(dir: string): Promise<BundleSource> {
         throw new BundleError(`MatryoshkaReranker: cannot read bundle file ${file} at ${full} (${why}); check that option "model" points to a bundle folder that contains every file listed in manifest.json`);
       }
       onBytes(bytes.byteLength, bytes.byteLength, false);
+      await check?.(bytes);
       return bytes;
     },
   };
@@ -84,14 +94,19 @@ async function fsSource(dir: string): Promise<BundleSource> {
 function fetchSource(base: string, fetchFn: typeof fetch, cache: Cache | null, version: string): BundleSource {
   return {
     location: base,
-    async read(file, onBytes) {
+    async read(file, onBytes, check) {
       const url = new URL(file, base).href;
       const key = cacheKey(url, version);
       const hit = await cacheGet(cache, key);
       if (hit) {
         const bytes = new Uint8Array(await hit.arrayBuffer());
         onBytes(bytes.byteLength, bytes.byteLength, true);
-        return bytes;
+        try {
+          await check?.(bytes);
+          return bytes;
+        } catch {
+          await cacheDelete(cache, key); // a damaged cached copy: fetch it again below
+        }
       }
       let res: Response;
       try {
@@ -103,6 +118,7 @@ function fetchSource(base: string, fetchFn: typeof fetch, cache: Cache | null, v
         throw new BundleError(`MatryoshkaReranker: bundle file ${file} not found at ${url} (HTTP ${res.status}); check that option "model" is the bundle folder URL and that it contains every file listed in manifest.json`);
       }
       const bytes = await readBody(res, (n, total) => onBytes(n, total, false));
+      await check?.(bytes);
       await cachePut(cache, key, bytes);
       return bytes;
     },
@@ -152,14 +168,23 @@ export async function loadBundle(model: string, opts: LoadOptions = {}): Promise
   const source = await openSource(model, opts, hashText(manifestText));
 
   const g = manifest.graphs;
-  const files = [manifest.input.tokenizer, manifest.input.tokenizerConfig, g.embeddings, ...(g.layerWeights ?? []), ...g.layers, ...(g.plainLayers ?? []), g.compress, manifest.adapters.file];
+  const files = [...new Set(bundleFiles(manifest))];
   const bytes = new Map<string, Uint8Array>();
+  let verifyMs = 0;
   for (let i = 0; i < files.length; i++) {
     throwIfAborted(opts.signal);
     const file = files[i]!;
+    const check = async (data: Uint8Array) => {
+      const t0 = performance.now();
+      try {
+        await verifyFile(file, data, manifest.files[file], source.location);
+      } finally {
+        verifyMs += performance.now() - t0;
+      }
+    };
     const data = await source.read(file, (loaded, total, fromCache) => {
       opts.onProgress?.({ file, loadedBytes: loaded, totalBytes: total, fraction: (i + (total > 0 ? loaded / total : 0)) / files.length, fromCache });
-    });
+    }, check);
     bytes.set(file, data);
   }
   if (opts.signal?.aborted) throw new AbortError('MatryoshkaReranker: loading the bundle was aborted');
@@ -176,6 +201,8 @@ export async function loadBundle(model: string, opts: LoadOptions = {}): Promise
       ...(g.layerWeights ? { layerWeights: g.layerWeights.map(get) } : {}),
     },
     adapters: parseSafetensors(get(manifest.adapters.file), manifest.adapters.file),
+    golden: parseJson(get(manifest.golden), manifest.golden),
+    verifyMs,
   };
 }
 
