@@ -26,8 +26,15 @@ export interface LoadedBundle {
   adapters: Map<string, Float32Tensor>;
   /** golden.json (manifest `golden`): the load-time canary's rows come from it. */
   golden: unknown;
-  /** Time spent checking sizes and SHA-256 of the files (ms). */
-  verifyMs: number;
+  /**
+   * Resolves once every file's SHA-256 matched the manifest (then cached copies of older
+   * bundle versions are dropped); rejects with the BundleError of the first damaged file.
+   * Sizes are checked as each file is read; the hashes run off the main thread (WebCrypto)
+   * while the caller creates sessions, and must be awaited before anything runs.
+   */
+  verified: Promise<void>;
+  /** Time the hashes took, summed over the files (ms; mostly overlapped with other work). */
+  hashMs(): number;
 }
 
 export interface LoadOptions {
@@ -42,8 +49,10 @@ export interface LoadOptions {
 export interface BundleSource {
   location: string;
   /**
-   * Read `file`. With `check`, the bytes are passed to it before they are returned (and before
-   * they enter the cache); a cached copy that fails it is dropped and fetched again once.
+   * Read `file`. With `check` (size and hash, src/integrity.ts): a cached copy is checked
+   * before it is returned, and one that fails is dropped and fetched again once; a fresh copy
+   * is passed to `check` as it is returned (the caller awaits that promise) and enters the
+   * cache only once it passed.
    */
   read(file: string, onBytes: (loaded: number, total: number, fromCache: boolean) => void, check?: (bytes: Uint8Array) => Promise<void>): Promise<Uint8Array>;
   /** Called after every file was read (drops cached files of older bundle versions). */
@@ -85,13 +94,14 @@ async function fsSource(dir: string): Promise<BundleSource> {
         throw new BundleError(`MatryoshkaReranker: cannot read bundle file ${file} at ${full} (${why}); check that option "model" points to a bundle folder that contains every file listed in manifest.json`);
       }
       onBytes(bytes.byteLength, bytes.byteLength, false);
-      await check?.(bytes);
+      void check?.(bytes);
       return bytes;
     },
   };
 }
 
 function fetchSource(base: string, fetchFn: typeof fetch, cache: Cache | null, version: string): BundleSource {
+  const puts: Promise<void>[] = [];
   return {
     location: base,
     async read(file, onBytes, check) {
@@ -118,11 +128,14 @@ function fetchSource(base: string, fetchFn: typeof fetch, cache: Cache | null, v
         throw new BundleError(`MatryoshkaReranker: bundle file ${file} not found at ${url} (HTTP ${res.status}); check that option "model" is the bundle folder URL and that it contains every file listed in manifest.json`);
       }
       const bytes = await readBody(res, (n, total) => onBytes(n, total, false));
-      await check?.(bytes);
-      await cachePut(cache, key, bytes);
+      // only a copy that passed its check is cached
+      puts.push((check ? check(bytes) : Promise.resolve()).then(() => cachePut(cache, key, bytes), () => {}));
       return bytes;
     },
-    done: () => pruneVersions(cache, base, version),
+    done: async () => {
+      await Promise.all(puts);
+      await pruneVersions(cache, base, version);
+    },
   };
 }
 
@@ -170,40 +183,49 @@ export async function loadBundle(model: string, opts: LoadOptions = {}): Promise
   const g = manifest.graphs;
   const files = [...new Set(bundleFiles(manifest))];
   const bytes = new Map<string, Uint8Array>();
-  let verifyMs = 0;
+  // the latest check of each file (a cached copy that failed its check is read again)
+  const hashes = new Map<string, Promise<void>>();
+  let hashMs = 0;
   for (let i = 0; i < files.length; i++) {
     throwIfAborted(opts.signal);
     const file = files[i]!;
-    const check = async (data: Uint8Array) => {
+    const check = (data: Uint8Array): Promise<void> => {
       const t0 = performance.now();
-      try {
-        await verifyFile(file, data, manifest.files[file], source.location);
-      } finally {
-        verifyMs += performance.now() - t0;
-      }
+      const p = verifyFile(file, data, manifest.files[file], source.location).finally(() => { hashMs += performance.now() - t0; });
+      p.catch(() => {}); // awaited through `verified`; never an unhandled rejection meanwhile
+      hashes.set(file, p);
+      return p;
     };
     const data = await source.read(file, (loaded, total, fromCache) => {
       opts.onProgress?.({ file, loadedBytes: loaded, totalBytes: total, fraction: (i + (total > 0 ? loaded / total : 0)) / files.length, fromCache });
     }, check);
+    if (data.byteLength !== manifest.files[file]!.bytes) await hashes.get(file); // throws the size error naming the file
     bytes.set(file, data);
   }
   if (opts.signal?.aborted) throw new AbortError('MatryoshkaReranker: loading the bundle was aborted');
-  await source.done?.();
+  const verified = Promise.all(hashes.values()).then(() => source.done?.());
+  verified.catch(() => {});
   const get = (f: string) => bytes.get(f)!;
-  return {
-    location: source.location,
-    manifest,
-    tokenizerJson: parseJson(get(manifest.input.tokenizer), manifest.input.tokenizer),
-    tokenizerConfig: parseJson(get(manifest.input.tokenizerConfig), manifest.input.tokenizerConfig),
-    graphs: {
-      embeddings: get(g.embeddings), layers: g.layers.map(get), compress: get(g.compress),
-      ...(g.plainLayers ? { plainLayers: g.plainLayers.map(get) } : {}),
-      ...(g.layerWeights ? { layerWeights: g.layerWeights.map(get) } : {}),
-    },
-    adapters: parseSafetensors(get(manifest.adapters.file), manifest.adapters.file),
-    golden: parseJson(get(manifest.golden), manifest.golden),
-    verifyMs,
-  };
+  try {
+    return {
+      location: source.location,
+      manifest,
+      tokenizerJson: parseJson(get(manifest.input.tokenizer), manifest.input.tokenizer),
+      tokenizerConfig: parseJson(get(manifest.input.tokenizerConfig), manifest.input.tokenizerConfig),
+      graphs: {
+        embeddings: get(g.embeddings), layers: g.layers.map(get), compress: get(g.compress),
+        ...(g.plainLayers ? { plainLayers: g.plainLayers.map(get) } : {}),
+        ...(g.layerWeights ? { layerWeights: g.layerWeights.map(get) } : {}),
+      },
+      adapters: parseSafetensors(get(manifest.adapters.file), manifest.adapters.file),
+      golden: parseJson(get(manifest.golden), manifest.golden),
+      verified: verified.then(() => {}),
+      hashMs: () => hashMs,
+    };
+  } catch (e) {
+    await verified; // a damaged file is reported as such, before what parsing it made of it
+    throw e;
+  }
 }
 
 /** Read one JSON file of a bundle (e.g. golden.json) with the same rules. */
