@@ -203,8 +203,8 @@ export async function loadBundle(model: string, opts: LoadOptions = {}): Promise
     bytes.set(file, data);
   }
   if (opts.signal?.aborted) throw new AbortError('MatryoshkaReranker: loading the bundle was aborted');
-  const verified = Promise.all(hashes.values()).then(() => source.done?.());
-  verified.catch(() => {});
+  const verified = Promise.all(hashes.values()).then(() => source.done?.()).then(() => {});
+  verified.catch(() => {}); // the caller awaits it later: no unhandled rejection meanwhile
   const get = (f: string) => bytes.get(f)!;
   try {
     return {
@@ -219,7 +219,7 @@ export async function loadBundle(model: string, opts: LoadOptions = {}): Promise
       },
       adapters: parseSafetensors(get(manifest.adapters.file), manifest.adapters.file),
       golden: parseJson(get(manifest.golden), manifest.golden),
-      verified: verified.then(() => {}),
+      verified,
       hashMs: () => hashMs,
     };
   } catch (e) {
