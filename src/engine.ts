@@ -45,8 +45,7 @@ export interface LoadReport {
 export class Engine implements RerankerInterface {
   private queue: Promise<unknown> = Promise.resolve();
   private disposed = false;
-  /** Time spent loading, and on the bundle checks within it. */
-  loadReport: LoadReport | null = null;
+  private report: LoadReport | null = null;
   private lost: string | null = null;
 
   private constructor(
@@ -96,8 +95,13 @@ export class Engine implements RerankerInterface {
       engine.lost = reason;
       hooks.onDeviceLost?.(engine.lostError());
     });
-    engine.loadReport = { totalMs: now() - t0, hashMs: bundle.hashMs(), hashWaitMs, canary };
+    engine.report = { totalMs: now() - t0, hashMs: bundle.hashMs(), hashWaitMs, canary };
     return engine;
+  }
+
+  /** Time spent loading, and on the bundle checks within it (bench/load-checks.ts prints it). */
+  get loadReport(): LoadReport | null {
+    return this.report;
   }
 
   /** Validate a configuration against the bundle (throws ConfigError listing valid values). */
@@ -158,7 +162,6 @@ export class Engine implements RerankerInterface {
       }
     };
     const result = this.queue.then(run, run);
-    result.catch(() => {}); // the caller gets it (below); never an unhandled rejection
     this.queue = result.catch(() => {});
     if (!signal) return result;
     // Reject right away on abort even if the call is still queued or inside a long step.
