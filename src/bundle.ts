@@ -3,9 +3,10 @@
  * a URL (fetch, cached with the Cache API in browsers) or a local folder (Node fs). Reports
  * progress per file and names the file in every error.
  */
-import { cacheGet, cacheKey, cachePut, hashText, openCache, pruneVersions } from './cache';
+import { cacheDelete, cacheGet, cacheKey, cachePut, hashText, openCache, pruneVersions } from './cache';
 import { AbortError, BundleError, throwIfAborted } from './errors';
-import { type Manifest, parseManifest } from './manifest';
+import { verifyFile } from './integrity';
+import { bundleFiles, type Manifest, parseManifest } from './manifest';
 import { parseSafetensors, type Float32Tensor } from './safetensors';
 import type { LoadProgress } from './types';
 
@@ -23,6 +24,17 @@ export interface LoadedBundle {
     layerWeights?: Uint8Array[];
   };
   adapters: Map<string, Float32Tensor>;
+  /** golden.json (manifest `golden`): the load-time canary's rows come from it. */
+  golden: unknown;
+  /**
+   * Resolves once every file's SHA-256 matched the manifest (then cached copies of older
+   * bundle versions are dropped); rejects with the BundleError of the first damaged file.
+   * Sizes are checked as each file is read; the hashes run off the main thread (WebCrypto)
+   * while the caller creates sessions, and must be awaited before anything runs.
+   */
+  verified: Promise<void>;
+  /** Time the hashes took, summed over the files (ms; mostly overlapped with other work). */
+  hashMs(): number;
 }
 
 export interface LoadOptions {
@@ -36,7 +48,13 @@ export interface LoadOptions {
 /** Reads one bundle file, reporting bytes as they arrive. */
 export interface BundleSource {
   location: string;
-  read(file: string, onBytes: (loaded: number, total: number, fromCache: boolean) => void): Promise<Uint8Array>;
+  /**
+   * Read `file`. With `check` (size and hash, src/integrity.ts): a cached copy is checked
+   * before it is returned, and one that fails is dropped and fetched again once; a fresh copy
+   * is passed to `check` as it is returned (the caller awaits that promise) and enters the
+   * cache only once it passed.
+   */
+  read(file: string, onBytes: (loaded: number, total: number, fromCache: boolean) => void, check?: (bytes: Uint8Array) => Promise<void>): Promise<Uint8Array>;
   /** Called after every file was read (drops cached files of older bundle versions). */
   done?(): Promise<void>;
 }
@@ -65,7 +83,7 @@ async function fsSource(dir: string): Promise<BundleSource> {
   const root = path.resolve(dir);
   return {
     location: root,
-    async read(file, onBytes) {
+    async read(file, onBytes, check) {
       const full = path.join(root, file);
       let bytes: Uint8Array;
       try {
@@ -76,22 +94,29 @@ async function fsSource(dir: string): Promise<BundleSource> {
         throw new BundleError(`MatryoshkaReranker: cannot read bundle file ${file} at ${full} (${why}); check that option "model" points to a bundle folder that contains every file listed in manifest.json`);
       }
       onBytes(bytes.byteLength, bytes.byteLength, false);
+      void check?.(bytes);
       return bytes;
     },
   };
 }
 
 function fetchSource(base: string, fetchFn: typeof fetch, cache: Cache | null, version: string): BundleSource {
+  const puts: Promise<void>[] = [];
   return {
     location: base,
-    async read(file, onBytes) {
+    async read(file, onBytes, check) {
       const url = new URL(file, base).href;
       const key = cacheKey(url, version);
       const hit = await cacheGet(cache, key);
       if (hit) {
         const bytes = new Uint8Array(await hit.arrayBuffer());
         onBytes(bytes.byteLength, bytes.byteLength, true);
-        return bytes;
+        try {
+          await check?.(bytes);
+          return bytes;
+        } catch {
+          await cacheDelete(cache, key); // a damaged cached copy: fetch it again below
+        }
       }
       let res: Response;
       try {
@@ -103,10 +128,14 @@ function fetchSource(base: string, fetchFn: typeof fetch, cache: Cache | null, v
         throw new BundleError(`MatryoshkaReranker: bundle file ${file} not found at ${url} (HTTP ${res.status}); check that option "model" is the bundle folder URL and that it contains every file listed in manifest.json`);
       }
       const bytes = await readBody(res, (n, total) => onBytes(n, total, false));
-      await cachePut(cache, key, bytes);
+      // only a copy that passed its check is cached
+      puts.push((check ? check(bytes) : Promise.resolve()).then(() => cachePut(cache, key, bytes), () => {}));
       return bytes;
     },
-    done: () => pruneVersions(cache, base, version),
+    done: async () => {
+      await Promise.all(puts);
+      await pruneVersions(cache, base, version);
+    },
   };
 }
 
@@ -152,31 +181,51 @@ export async function loadBundle(model: string, opts: LoadOptions = {}): Promise
   const source = await openSource(model, opts, hashText(manifestText));
 
   const g = manifest.graphs;
-  const files = [manifest.input.tokenizer, manifest.input.tokenizerConfig, g.embeddings, ...(g.layerWeights ?? []), ...g.layers, ...(g.plainLayers ?? []), g.compress, manifest.adapters.file];
+  const files = [...new Set(bundleFiles(manifest))];
   const bytes = new Map<string, Uint8Array>();
+  // the latest check of each file (a cached copy that failed its check is read again)
+  const hashes = new Map<string, Promise<void>>();
+  let hashMs = 0;
   for (let i = 0; i < files.length; i++) {
     throwIfAborted(opts.signal);
     const file = files[i]!;
+    const check = (data: Uint8Array): Promise<void> => {
+      const t0 = performance.now();
+      const p = verifyFile(file, data, manifest.files[file], source.location).finally(() => { hashMs += performance.now() - t0; });
+      p.catch(() => {}); // awaited through `verified`; never an unhandled rejection meanwhile
+      hashes.set(file, p);
+      return p;
+    };
     const data = await source.read(file, (loaded, total, fromCache) => {
       opts.onProgress?.({ file, loadedBytes: loaded, totalBytes: total, fraction: (i + (total > 0 ? loaded / total : 0)) / files.length, fromCache });
-    });
+    }, check);
+    if (data.byteLength !== manifest.files[file]!.bytes) await hashes.get(file); // throws the size error naming the file
     bytes.set(file, data);
   }
   if (opts.signal?.aborted) throw new AbortError('MatryoshkaReranker: loading the bundle was aborted');
-  await source.done?.();
+  const verified = Promise.all(hashes.values()).then(() => source.done?.()).then(() => {});
+  verified.catch(() => {}); // the caller awaits it later: no unhandled rejection meanwhile
   const get = (f: string) => bytes.get(f)!;
-  return {
-    location: source.location,
-    manifest,
-    tokenizerJson: parseJson(get(manifest.input.tokenizer), manifest.input.tokenizer),
-    tokenizerConfig: parseJson(get(manifest.input.tokenizerConfig), manifest.input.tokenizerConfig),
-    graphs: {
-      embeddings: get(g.embeddings), layers: g.layers.map(get), compress: get(g.compress),
-      ...(g.plainLayers ? { plainLayers: g.plainLayers.map(get) } : {}),
-      ...(g.layerWeights ? { layerWeights: g.layerWeights.map(get) } : {}),
-    },
-    adapters: parseSafetensors(get(manifest.adapters.file), manifest.adapters.file),
-  };
+  try {
+    return {
+      location: source.location,
+      manifest,
+      tokenizerJson: parseJson(get(manifest.input.tokenizer), manifest.input.tokenizer),
+      tokenizerConfig: parseJson(get(manifest.input.tokenizerConfig), manifest.input.tokenizerConfig),
+      graphs: {
+        embeddings: get(g.embeddings), layers: g.layers.map(get), compress: get(g.compress),
+        ...(g.plainLayers ? { plainLayers: g.plainLayers.map(get) } : {}),
+        ...(g.layerWeights ? { layerWeights: g.layerWeights.map(get) } : {}),
+      },
+      adapters: parseSafetensors(get(manifest.adapters.file), manifest.adapters.file),
+      golden: parseJson(get(manifest.golden), manifest.golden),
+      verified,
+      hashMs: () => hashMs,
+    };
+  } catch (e) {
+    await verified; // a damaged file is reported as such, before what parsing it made of it
+    throw e;
+  }
 }
 
 /** Read one JSON file of a bundle (e.g. golden.json) with the same rules. */

@@ -42,6 +42,16 @@ export async function cachePut(cache: Cache | null, key: string, bytes: Uint8Arr
   }
 }
 
+/** Drop one entry (a damaged copy); failures are ignored. */
+export async function cacheDelete(cache: Cache | null, key: string): Promise<void> {
+  if (!cache) return;
+  try {
+    await cache.delete(key);
+  } catch {
+    /* best effort */
+  }
+}
+
 /** Delete cached files under `base` whose version is not `version` (older bundle exports). */
 export async function pruneVersions(cache: Cache | null, base: string, version: string): Promise<void> {
   if (!cache) return;

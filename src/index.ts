@@ -25,7 +25,7 @@ export async function createWorkerReranker(options: WorkerRerankerOptions): Prom
 }
 
 export { Engine } from './engine';
-export type { EngineHooks } from './engine';
+export type { EngineHooks, LoadReport } from './engine';
 export { WorkerReranker } from './worker-proxy';
 export type { WorkerLike, WorkerRerankerOptions } from './worker-proxy';
 export { defaultOptions } from './options';

@@ -2,6 +2,7 @@
 default, and the training record (docs/bundle-format.md)."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -25,6 +26,23 @@ def configuration_table(model: MatryoshkaReranker, archs: list[SubArch], dev: di
                         "ndcg10": round(dev["results"][a.name]["ndcg10"], 4)}
         rows.append(r)
     return rows
+
+
+def runtime_files(m: dict) -> list[str]:
+    """Every file the runtime reads (src/manifest.ts bundleFiles), in its load order."""
+    g = m["graphs"]
+    return [m["input"]["tokenizer"], m["input"]["tokenizerConfig"], g["embeddings"], *g.get("layerWeights", []),
+            *g["layers"], *g.get("plainLayers", []), g["compress"], m["adapters"]["file"], m["golden"]]
+
+
+def file_table(out: Path, m: dict) -> dict:
+    """The manifest's `files`: size and SHA-256 of every runtime file (docs/bundle-format.md), which the
+    runtime checks at load."""
+    table = {}
+    for f in runtime_files(m):
+        data = (out / f).read_bytes()
+        table[f] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    return table
 
 
 def fusion_json(weight: float) -> dict:

@@ -10,7 +10,8 @@ import argparse
 import json
 from pathlib import Path
 
-from .bundle_manifest import FLOPS_REF, configuration_table, fusion_json, load_dev, training_record, update_manifest
+from .bundle_manifest import (FLOPS_REF, configuration_table, file_table, fusion_json, load_dev, training_record,
+                              update_manifest)
 from .data import CLS, MAX_PASSAGE_TOKENS, MAX_QUERY_TOKENS, PAD, SEP, Encoder, load_tokenizer
 from .golden import export_golden
 from .hf_graph import export_hf
@@ -63,6 +64,7 @@ def export_bundle(model: MatryoshkaReranker, tokenizer_json: Path, out: Path, na
         "golden": "golden.json", "goldenConfigs": golden,
         "hf": "hf" if hf else None, "training": training or {},
     }
+    manifest["files"] = file_table(out, manifest)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return manifest
 
