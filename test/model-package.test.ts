@@ -31,9 +31,7 @@ describe.skipIf(!existsSync(join(DIR, 'package.json')))(`model package ${DIR}`, 
   });
 
   it('its export is a ModelFiles map that loads in Node and reproduces the golden scores', async () => {
-    const { default: model, fileNames } = await import('../models/minilm-l6-scifact/index.js') as {
-      default: { name: string; files: Record<string, string> }; fileNames: string[];
-    };
+    const { default: model, fileNames } = await import('../models/minilm-l6-scifact/index.js');
     expect(model.name).toBe('@matryoshka-reranker/minilm-l6-scifact');
     expect(fileNames).toContain('layer_06.weights');
     expect(Object.values(model.files).every((u) => u.startsWith('file://'))).toBe(true);
