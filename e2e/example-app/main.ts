@@ -1,75 +1,41 @@
-/**
- * A minimal consumer of the published package: imports `matryoshka-reranker` by name (resolved
- * from node_modules to the built dist/, never to src/), loads a bundle in the library's Web
- * Worker, and ranks the passages typed into the page.
- *
- * Page state for tests: `#status` has `data-state` = loading | ready | ranking | done | error;
- * each `#results li` has `data-index` (into the passages) and `data-score`.
- */
-import { createWorkerReranker, type Backend, type RankResult, type WorkerReranker } from 'matryoshka-reranker';
+import MiniSearch from 'minisearch';
+import { createWorkerReranker } from 'matryoshka-reranker';
+import { rerankMiniSearch } from 'matryoshka-reranker/minisearch';
+import model from '@matryoshka-reranker/minilm-l6-scifact';
+import { documents } from './documents';
 
-const params = new URLSearchParams(location.search);
-const model = params.get('model') ?? 'models/minilm-l6-scifact';
-const backend = (params.get('backend') ?? 'auto') as Backend;
+// 1. Index your documents with MiniSearch as usual; store the fields the model should read.
+const miniSearch = new MiniSearch({ fields: ['title', 'text'], storeFields: ['title', 'text'] });
+miniSearch.addAll(documents);
 
-function element<T extends HTMLElement>(id: string): T {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`example: #${id} is missing from index.html`);
-  return el as T;
-}
+// 2. Load the model in a Web Worker: downloaded once, then served from the browser's cache.
+const status = document.querySelector<HTMLParagraphElement>('#status')!;
+const input = document.querySelector<HTMLInputElement>('#query')!;
+const list = document.querySelector<HTMLOListElement>('#results')!;
+const reranker = await createWorkerReranker({
+  model,
+  onProgress: (p) => { status.textContent = `loading the model: ${Math.round(p.fraction * 100)}%`; },
+});
+status.textContent = 'ready';
+status.dataset.state = 'ready';
 
-const status = element<HTMLParagraphElement>('status');
-const form = element<HTMLFormElement>('form');
-const rankButton = element<HTMLButtonElement>('rank');
-const resultsList = element<HTMLOListElement>('results');
-
-function setStatus(state: 'loading' | 'ready' | 'ranking' | 'done' | 'error', text: string): void {
-  status.dataset.state = state;
-  status.textContent = text;
-}
-
-function showResults(passages: string[], result: RankResult): void {
-  resultsList.replaceChildren(...result.results.map((r) => {
+// 3. Search: MiniSearch finds candidates, the model re-ranks the best 50 on this device.
+async function search(query: string): Promise<void> {
+  const hits = miniSearch.search(query, { prefix: true, fuzzy: 0.2 });
+  const results = await rerankMiniSearch(reranker, query, hits, { candidates: 50, topK: 10 });
+  list.replaceChildren(...results.map((r) => {
     const li = document.createElement('li');
-    li.dataset.index = String(r.index);
-    li.dataset.score = String(r.score);
-    const score = document.createElement('span');
-    score.className = 'score';
-    score.textContent = r.score.toFixed(4);
-    li.append(score, passages[r.index] ?? '');
+    li.textContent = `${r.title}: ${r.text}`;
+    Object.assign(li.dataset, { id: r.id, score: r.score, modelScore: r.modelScore, firstStageScore: r.firstStageScore });
     return li;
   }));
+  status.textContent = `${results.length} of ${hits.length} results re-ranked`;
+  status.dataset.state = 'done';
 }
 
-async function main(): Promise<void> {
-  const url = new URL(model, location.href).href;
-  let reranker: WorkerReranker;
-  try {
-    reranker = await createWorkerReranker({
-      model: url,
-      backend,
-      onProgress: (p) => setStatus('loading', `loading ${url}: ${Math.round(p.fraction * 100)}%`),
-    });
-  } catch (e) {
-    setStatus('error', `could not load the model: ${(e as Error).message}`);
-    return;
-  }
-  const info = await reranker.info();
-  setStatus('ready', `ready: ${info.name} on ${info.backend} (${info.reason})`);
-  rankButton.disabled = false;
-
-  form.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    const query = element<HTMLInputElement>('query').value;
-    const passages = element<HTMLTextAreaElement>('passages').value.split('\n').filter((p) => p.trim() !== '');
-    const config = element<HTMLInputElement>('config').value.trim();
-    setStatus('ranking', 'ranking…');
-    const t0 = performance.now();
-    reranker.rank(query, passages, config ? { config } : {}).then((result) => {
-      showResults(passages, result);
-      setStatus('done', `ranked ${passages.length} passages on ${result.backend} in ${Math.round(performance.now() - t0)} ms`);
-    }, (e: unknown) => setStatus('error', `ranking failed: ${(e as Error).message}`));
+input.addEventListener('change', () => {
+  search(input.value).catch((e: unknown) => {
+    status.textContent = String(e);
+    status.dataset.state = 'error';
   });
-}
-
-void main();
+});
