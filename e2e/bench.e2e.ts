@@ -7,7 +7,7 @@ import { reportDocument } from '../bench/browser/report-html';
 import { servedUrl } from '../bench/browser/url-map';
 import type { BenchReport } from '../bench/report';
 import { runBenchmark } from '../bench/runner';
-import type { E2EContext } from './run.ts';
+import { type E2EContext, skip } from './run';
 
 /**
  * The browser benchmark suite, small: the tiny random bundle on a few adi queries. Correctness
@@ -46,10 +46,7 @@ function checkPeer(report: BenchReport, tolerance: number): void {
 
 export const tests = {
   async 'bench: browser suite on WASM matches the Node CLI, renders the report'({ browser, baseUrl, outDir }: E2EContext) {
-    if (!existsSync(join(adi, 'corpus.jsonl'))) {
-      console.log(`     (skipped: no dataset at ${adi})`);
-      return;
-    }
+    if (!existsSync(join(adi, 'corpus.jsonl'))) skip(`no dataset at ${adi}`);
     const settings = { configs: ['d2', 'd2-c2-r4'], queries: 3, topK: 10, progressive: '2:3,4' };
     const { report } = await driveBenchPage(browser, baseUrl, {
       dataset: servedUrl(root, adi, '--dataset'), model: servedUrl(root, tiny, '--model'), backend: 'wasm', ...settings,
@@ -100,7 +97,7 @@ export const tests = {
   },
 
   async 'bench: browser suite on WebGPU (SwiftShader), 1 query, correctness only'({ browser, baseUrl }: E2EContext) {
-    if (!existsSync(join(adi, 'corpus.jsonl'))) return;
+    if (!existsSync(join(adi, 'corpus.jsonl'))) skip(`no dataset at ${adi}`);
     const { report } = await driveBenchPage(browser, baseUrl, {
       dataset: servedUrl(root, adi, '--dataset'), model: servedUrl(root, tiny, '--model'), backend: 'webgpu',
       configs: ['d2-c2-r4'], queries: 1, topK: 5, progressive: 'none', // SwiftShader: ~10 s per call

@@ -11,7 +11,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bundleFiles } from '../src/bundle';
+import { bundleFiles } from '../src/manifest';
 import { parseManifest } from '../src/manifest';
 
 export const PACKAGE_FILES = ['index.js', 'index.d.ts', 'README.md'];

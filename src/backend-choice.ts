@@ -3,7 +3,7 @@
  * onnxruntime-web on purpose: the main-thread side of the worker (options validation) imports
  * this, and a bundler must not pull the whole ORT module into the page for it.
  */
-import { BackendError, OptionsError } from './errors';
+import { BackendError, OptionsError, showValue } from './errors';
 import type { Backend, BackendInfo } from './types';
 
 export const BACKENDS: readonly Backend[] = ['auto', 'webgpu', 'wasm'];
@@ -20,7 +20,7 @@ function defaultProbe(): GpuProbe {
 /** Validate `requested` and decide the backend. Never throws for `auto`. */
 export async function resolveBackend(requested: unknown, probe: GpuProbe = defaultProbe()): Promise<BackendInfo> {
   if (requested !== undefined && !BACKENDS.includes(requested as Backend)) {
-    throw new OptionsError(`MatryoshkaReranker: option "backend" must be one of ${BACKENDS.map((b) => `"${b}"`).join(', ')}, got ${JSON.stringify(requested)}`);
+    throw new OptionsError(`MatryoshkaReranker: option "backend" must be one of ${BACKENDS.map((b) => `"${b}"`).join(', ')}, got ${showValue(requested)}`);
   }
   const want = (requested ?? 'auto') as Backend;
   if (want === 'wasm') return { backend: 'wasm', reason: 'WASM requested' };

@@ -4,7 +4,7 @@
  * and watching for a lost GPU device. Runs in browsers, workers and Node (WASM).
  */
 import * as ort from 'onnxruntime-web';
-import { BackendError, BundleError, OptionsError } from './errors';
+import { BackendError, BundleError, OptionsError, showValue } from './errors';
 import type { ResolvedBackend } from './types';
 
 // Choosing a backend needs no onnxruntime: it lives in backend-choice.ts, so the main thread of
@@ -22,7 +22,7 @@ export type OrtSession = ort.InferenceSession;
  */
 export function configureOrt(numThreads: number, wasmPaths?: string): Ort {
   if (!Number.isInteger(numThreads) || numThreads < 1) {
-    throw new OptionsError(`MatryoshkaReranker: option "numThreads" must be a positive integer, got ${JSON.stringify(numThreads)}`);
+    throw new OptionsError(`MatryoshkaReranker: option "numThreads" must be a positive integer, got ${showValue(numThreads)}`);
   }
   ort.env.wasm.numThreads = numThreads;
   if (wasmPaths) ort.env.wasm.wasmPaths = wasmPaths;
@@ -54,7 +54,8 @@ export async function createSession(
     if (backend === 'webgpu' && !/protobuf|parse|invalid model|load model/i.test(msg)) {
       throw new BackendError(`MatryoshkaReranker: WebGPU could not create a session for ${file} (${msg}); use backend "wasm"`, { cause: e });
     }
-    throw new BundleError(`MatryoshkaReranker: bundle file ${file} is not a valid ONNX graph for onnxruntime-web (${msg}); re-export the bundle with the trainer`, { cause: e });
+    const withData = externalData.length ? ` with its weights ${externalData.map((d) => d.path).join(', ')}` : '';
+    throw new BundleError(`MatryoshkaReranker: bundle file ${file}${withData} is not a valid ONNX graph for onnxruntime-web (${msg}); re-export the bundle with the trainer`, { cause: e });
   }
 }
 

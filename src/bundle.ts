@@ -4,9 +4,10 @@
  * map of file URLs (`ModelFiles`, e.g. the model package's bundler-resolved files). Reports
  * progress per file and names the file in every error.
  */
-import { cacheGet, cacheKey, cachePutAll, hashText, isInlineUrl, openCache, pruneVersions } from './cache';
+import { cacheDelete, cacheGet, cacheKey, cachePutAll, hashText, isInlineUrl, openCache, pruneVersions } from './cache';
 import { AbortError, BundleError, type StorageFullError, throwIfAborted } from './errors';
-import { type Manifest, parseManifest } from './manifest';
+import { verifyFile } from './integrity';
+import { bundleFiles, type Manifest, parseManifest } from './manifest';
 import { parseSafetensors, type Float32Tensor } from './safetensors';
 import type { LoadProgress, ModelSource } from './types';
 
@@ -24,6 +25,10 @@ export interface LoadedBundle {
     layerWeights?: Uint8Array[];
   };
   adapters: Map<string, Float32Tensor>;
+  /** golden.json (manifest `golden`): the load-time canary's rows come from it. */
+  golden: unknown;
+  /** Time spent checking sizes and SHA-256 of the files (ms). */
+  verifyMs: number;
 }
 
 export interface LoadOptions {
@@ -40,7 +45,11 @@ export interface LoadOptions {
 export interface BundleSource {
   /** The model's identity (folder URL or path, or the file map's name), for messages and the cache. */
   location: string;
-  read(file: string, onBytes: (loaded: number, total: number, fromCache: boolean) => void): Promise<Uint8Array>;
+  /**
+   * Read `file`. With `check`, the bytes are passed to it before they are returned (and before
+   * they are queued for the cache); a cached copy that fails it is dropped and fetched again once.
+   */
+  read(file: string, onBytes: (loaded: number, total: number, fromCache: boolean) => void, check?: (bytes: Uint8Array) => Promise<void>): Promise<Uint8Array>;
   /**
    * Called after every file was read (and checked): stores the fetched files in the cache as
    * one unit and drops cached files of older bundle versions. Resolves with the
@@ -107,18 +116,28 @@ export async function openSource(model: ModelSource, opts: LoadOptions, version?
   const toStore: [string, string, Uint8Array][] = [];
   return {
     location: locator.id,
-    async read(file, onBytes) {
+    async read(file, onBytes, check) {
       const where = locator.locate(file);
-      if (where.kind === 'fs') return readFsFile(file, where.path, onBytes);
+      if (where.kind === 'fs') {
+        const bytes = await readFsFile(file, where.path, onBytes);
+        await check?.(bytes);
+        return bytes;
+      }
       const key = cacheKey(where.url, locator.id, version ?? '');
       const cacheable = cache !== null && !isInlineUrl(where.url);
       const hit = cacheable ? await cacheGet(cache, key) : null;
       if (hit) {
         const bytes = new Uint8Array(await hit.arrayBuffer());
         onBytes(bytes.byteLength, bytes.byteLength, true);
-        return bytes;
+        try {
+          await check?.(bytes);
+          return bytes;
+        } catch {
+          await cacheDelete(cache, key); // a damaged cached copy: fetch it again below
+        }
       }
       const bytes = await fetchFile(file, where.url, fetchFn, (n, total) => onBytes(n, total, false));
+      await check?.(bytes);
       if (cacheable) toStore.push([file, key, bytes]);
       return bytes;
     },
@@ -190,12 +209,6 @@ function parseJson(bytes: Uint8Array, file: string): unknown {
   }
 }
 
-/** Every file of the bundle the runtime reads besides manifest.json, in load order. */
-export function bundleFiles(manifest: Manifest): string[] {
-  const g = manifest.graphs;
-  return [manifest.input.tokenizer, manifest.input.tokenizerConfig, g.embeddings, ...(g.layerWeights ?? []), ...g.layers, ...(g.plainLayers ?? []), g.compress, manifest.adapters.file];
-}
-
 /** manifest.json, always read fresh (never from the cache): its hash versions the cached copies of the other files. */
 export async function readManifest(model: ModelSource, opts: LoadOptions = {}): Promise<{ manifest: Manifest; version: string }> {
   const plain = await openSource(model, { ...opts, cache: false });
@@ -214,14 +227,23 @@ export async function loadBundle(model: ModelSource, opts: LoadOptions = {}): Pr
   const source = await openSource(model, opts, version);
 
   const g = manifest.graphs;
-  const files = bundleFiles(manifest);
+  const files = [...new Set(bundleFiles(manifest))];
   const bytes = new Map<string, Uint8Array>();
+  let verifyMs = 0;
   for (let i = 0; i < files.length; i++) {
     throwIfAborted(opts.signal);
     const file = files[i]!;
+    const check = async (data: Uint8Array) => {
+      const t0 = performance.now();
+      try {
+        await verifyFile(file, data, manifest.files[file], source.location);
+      } finally {
+        verifyMs += performance.now() - t0;
+      }
+    };
     const data = await source.read(file, (loaded, total, fromCache) => {
       opts.onProgress?.({ file, loadedBytes: loaded, totalBytes: total, fraction: (i + (total > 0 ? loaded / total : 0)) / files.length, fromCache });
-    });
+    }, check);
     bytes.set(file, data);
   }
   if (opts.signal?.aborted) throw new AbortError('MatryoshkaReranker: loading the bundle was aborted');
@@ -237,6 +259,8 @@ export async function loadBundle(model: ModelSource, opts: LoadOptions = {}): Pr
       ...(g.layerWeights ? { layerWeights: g.layerWeights.map(get) } : {}),
     },
     adapters: parseSafetensors(get(manifest.adapters.file), manifest.adapters.file),
+    golden: parseJson(get(manifest.golden), manifest.golden),
+    verifyMs,
   };
   const full = await source.done?.();
   if (full) (opts.onCacheError ?? ((e: StorageFullError) => console.warn(e.message)))(full);

@@ -4,7 +4,8 @@
  * src/cache.ts). The cache is the browser's Cache API, shared by the page and its workers, so
  * these work on the main thread whichever thread loaded the model.
  */
-import { bundleFiles, locateModel, readManifest, type LoadOptions } from './bundle';
+import { locateModel, readManifest, type LoadOptions } from './bundle';
+import { bundleFiles } from './manifest';
 import { CACHE_NAME, cacheGet, cacheKey, deleteModelEntries, isInlineUrl, openCache } from './cache';
 import type { ModelSource } from './types';
 

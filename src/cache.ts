@@ -114,6 +114,16 @@ export async function cachePutAll(
   return null;
 }
 
+/** Drop one entry (a damaged copy); failures are ignored. */
+export async function cacheDelete(cache: Cache | null, key: string): Promise<void> {
+  if (!cache) return;
+  try {
+    await cache.delete(key);
+  } catch {
+    /* best effort */
+  }
+}
+
 /** Delete cached files of `modelId` whose version is not `keepVersion` (all of them when null). */
 export async function deleteModelEntries(cache: Cache | null, modelId: string, keepVersion: string | null): Promise<number> {
   if (!cache) return 0;

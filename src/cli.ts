@@ -46,27 +46,65 @@ async function golden(engine: Engine, model: string): Promise<number> {
   return worst <= g.tolerance && tokenMismatches === 0 ? 0 : 1;
 }
 
+/** A command-line mistake: printed as `cli: <message>` with the usage, exit code 2. */
+class UsageError extends Error {}
+
+/** Read --passages (a JSON array of strings) or stdin (one passage per line). */
+function readPassages(file: string | undefined): string[] {
+  if (file === undefined) return readFileSync(0, 'utf8').split('\n').filter((l) => l.trim().length > 0);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    throw new UsageError(`cannot read --passages file ${file} (${code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`--passages file ${file} is not valid JSON (${(e as Error).message}); it must be a JSON array of strings, or pass passages one per line on stdin`);
+  }
+  if (!Array.isArray(json) || json.some((p) => typeof p !== 'string')) {
+    throw new UsageError(`--passages file ${file} must be a JSON array of strings`);
+  }
+  return json as string[];
+}
+
+function parseConfig(spec: string | undefined): RerankConfig | string | undefined {
+  if (!spec?.startsWith('{')) return spec;
+  try {
+    return JSON.parse(spec) as RerankConfig;
+  } catch (e) {
+    throw new UsageError(`--config ${spec} is not valid JSON (${(e as Error).message}); pass a configuration name such as d4-c2-r4 or JSON like {"depth":4}`);
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      model: { type: 'string' }, query: { type: 'string' }, passages: { type: 'string' }, config: { type: 'string' },
-      stages: { type: 'string' }, topK: { type: 'string' }, threads: { type: 'string' }, help: { type: 'boolean' },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        model: { type: 'string' }, query: { type: 'string' }, passages: { type: 'string' }, config: { type: 'string' },
+        stages: { type: 'string' }, topK: { type: 'string' }, threads: { type: 'string' }, help: { type: 'boolean' },
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const { positionals, values } = parsed;
   const cmd = positionals[0];
-  if (values.help || !cmd || !values.model) { console.error(USAGE); return 2; }
+  if (values.help || !cmd || !values.model || !['info', 'golden', 'rank'].includes(cmd)) { console.error(USAGE); return 2; }
+  // Inputs are read before the model loads, so a mistake in them is reported at once.
+  const passages = cmd === 'rank' ? readPassages(values.passages) : [];
+  const config = parseConfig(values.config);
   const engine = await Engine.create({ model: values.model, backend: 'wasm', numThreads: Number(values.threads ?? 1) });
   try {
     if (cmd === 'info') { console.log(JSON.stringify(await engine.info(), null, 2)); return 0; }
     if (cmd === 'golden') return await golden(engine, values.model);
-    if (cmd !== 'rank') { console.error(USAGE); return 2; }
-    const passages: string[] = values.passages
-      ? (JSON.parse(readFileSync(values.passages, 'utf8')) as string[])
-      : readFileSync(0, 'utf8').split('\n').filter((l) => l.trim().length > 0);
     const query = values.query ?? '';
-    const config = values.config?.startsWith('{') ? (JSON.parse(values.config) as RerankConfig) : values.config;
     const r = values.stages
       ? await engine.rankProgressive(query, passages, { stages: parseStages(values.stages) })
       : await engine.rank(query, passages, { ...(config ? { config } : {}), ...(values.topK ? { topK: Number(values.topK) } : {}) });
@@ -81,6 +119,11 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unknown) => {
+  if (e instanceof UsageError) {
+    console.error(`cli: ${e.message}\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
   console.error(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
   process.exitCode = 1;
 });

@@ -3,7 +3,7 @@
  * the manifest, normalization, and the per-layer rules of docs/bundle-format.md (which layers
  * compress their input, which adapters are active).
  */
-import { ConfigError } from './errors';
+import { ConfigError, showValue } from './errors';
 import type { Manifest } from './manifest';
 import type { CompressionMode, RerankConfig } from './types';
 
@@ -13,7 +13,7 @@ export interface ResolvedConfig {
   compress: { layers: number[]; ratio: number; mode: CompressionMode } | null;
 }
 
-const list = (xs: readonly (number | string)[]) => xs.map((x) => JSON.stringify(x)).join(', ');
+const list = (xs: readonly (number | string)[]) => xs.map((x) => showValue(x)).join(', ');
 
 /** Validate `input` against the manifest. `undefined` means the full model (depth = numLayers). */
 export function resolveConfig(input: RerankConfig | string | undefined | null, manifest: Manifest): ResolvedConfig {
@@ -31,24 +31,24 @@ export function resolveConfig(input: RerankConfig | string | undefined | null, m
   }
   const { depth } = input;
   if (typeof depth !== 'number' || !manifest.exits.includes(depth)) {
-    throw new ConfigError(`MatryoshkaReranker: config.depth ${JSON.stringify(depth)} is not an exit layer; valid depths: ${list(manifest.exits)}`);
+    throw new ConfigError(`MatryoshkaReranker: config.depth ${showValue(depth)} is not an exit layer; valid depths: ${list(manifest.exits)}`);
   }
   const c = input.compress;
   if (c === undefined || c === null) return { depth, compress: null };
   if (typeof c !== 'object') throw new ConfigError('MatryoshkaReranker: config.compress must be null or {layers, ratio, mode?}');
   const ratios = manifest.compression.ratios;
   if (typeof c.ratio !== 'number' || !ratios.includes(c.ratio)) {
-    throw new ConfigError(`MatryoshkaReranker: config.compress.ratio ${JSON.stringify(c.ratio)} is not supported; valid ratios: ${list(ratios)}`);
+    throw new ConfigError(`MatryoshkaReranker: config.compress.ratio ${showValue(c.ratio)} is not supported; valid ratios: ${list(ratios)}`);
   }
   const mode = c.mode ?? 'attention';
   if (!manifest.compression.modes.includes(mode)) {
-    throw new ConfigError(`MatryoshkaReranker: config.compress.mode ${JSON.stringify(mode)} is not supported; valid modes: ${list(manifest.compression.modes)}`);
+    throw new ConfigError(`MatryoshkaReranker: config.compress.mode ${showValue(mode)} is not supported; valid modes: ${list(manifest.compression.modes)}`);
   }
   const minLayer = Math.max(2, manifest.compression.minLayer);
   const valid: number[] = [];
   for (let l = minLayer; l <= depth; l++) valid.push(l);
   if (!Array.isArray(c.layers) || c.layers.length === 0 || c.layers.some((l) => !valid.includes(l))) {
-    throw new ConfigError(`MatryoshkaReranker: config.compress.layers ${JSON.stringify(c.layers)} must be a non-empty list of layers from ${valid.length ? list(valid) : '(none: depth too small to compress)'} (layers whose input is compressed, at most depth ${depth})`);
+    throw new ConfigError(`MatryoshkaReranker: config.compress.layers ${showValue(c.layers)} must be a non-empty list of layers from ${valid.length ? list(valid) : '(none: depth too small to compress)'} (layers whose input is compressed, at most depth ${depth})`);
   }
   const layers = [...new Set(c.layers)].sort((a, b) => a - b);
   if (c.ratio === 1) return { depth, compress: null };

@@ -7,13 +7,14 @@ import { AdapterStore } from './adapters';
 import { checkSessionIo, configureOrt, createSession, type OrtSession, resolveBackend, watchDeviceLost } from './backend';
 import { type LoadedBundle, loadBundle } from './bundle';
 import { requestPersistentStorage } from './cache';
+import { type CanaryReport, runCanary } from './canary';
 import { configName, resolveConfig, toRerankConfig, type ResolvedConfig } from './config';
-import { AbortError, asMatryoshkaError, DeviceLostError, DisposedError, OptionsError, throwIfAborted } from './errors';
+import { AbortError, asMatryoshkaError, BundleError, DeviceLostError, DisposedError, OptionsError, throwIfAborted } from './errors';
 import { yieldToEventLoop } from './event-loop';
 import { Forward, type Sessions } from './forward';
 import { checkFirstStageLength, DEFAULT_FUSION_WEIGHT, fuseScores } from './fusion';
 import { ADAPTER_TARGETS, type Manifest } from './manifest';
-import { checkRankOptions, type ResolvedOptions, resolveOptions } from './options';
+import { checkProgressiveOptions, checkRankOptions, type ResolvedOptions, resolveOptions } from './options';
 import { planStages, runProgressive } from './progressive';
 import { scoreRows } from './scoring';
 import { RowTokenizer, type TokenizedRow } from './tokenize';
@@ -30,9 +31,18 @@ export interface EngineHooks {
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
+/** Where loading spent its time (ms): `verifyMs` (file sizes and hashes) and `canary` are the checks. */
+export interface LoadReport {
+  totalMs: number;
+  verifyMs: number;
+  canary: CanaryReport;
+}
+
 export class Engine implements RerankerInterface {
   private queue: Promise<unknown> = Promise.resolve();
   private disposed = false;
+  /** Time spent loading, and on the bundle checks within it. */
+  loadReport: LoadReport | null = null;
   private lost: string | null = null;
 
   private constructor(
@@ -46,6 +56,7 @@ export class Engine implements RerankerInterface {
 
   /** Load the bundle and create sessions. Rejects with a named error (see src/errors.ts). */
   static async create(options: RerankerOptions, hooks: EngineHooks = {}): Promise<Engine> {
+    const t0 = now();
     const opts = resolveOptions(options);
     const backendInfo = await resolveBackend(opts.backend);
     configureOrt(opts.numThreads, opts.wasmPaths);
@@ -56,9 +67,19 @@ export class Engine implements RerankerInterface {
       ...(opts.onCacheError ? { onCacheError: opts.onCacheError } : {}),
     });
     const sessions = await createSessions(bundle, backendInfo.backend);
-    const adapters = new AdapterStore(bundle.adapters, bundle.manifest);
-    const tokenizer = new RowTokenizer(bundle.tokenizerJson, bundle.tokenizerConfig, bundle.manifest);
-    const engine = new Engine(opts, bundle.manifest, backendInfo, sessions, tokenizer, new Forward(sessions, bundle.manifest, adapters));
+    let engine: Engine;
+    let canary: CanaryReport;
+    try {
+      const adapters = new AdapterStore(bundle.adapters, bundle.manifest);
+      const tokenizer = new RowTokenizer(bundle.tokenizerJson, bundle.tokenizerConfig, bundle.manifest);
+      const forward = new Forward(sessions, bundle.manifest, adapters);
+      engine = new Engine(opts, bundle.manifest, backendInfo, sessions, tokenizer, forward);
+      // A damaged or mismatched bundle is refused here, before any call runs on it.
+      canary = await runCanary(forward, tokenizer, bundle.manifest, bundle.golden, backendInfo.backend, bundle.location);
+    } catch (e) {
+      await releaseAll(sessions);
+      throw e instanceof BundleError ? e : asMatryoshkaError(e, 'the load-time canary (golden.json) failed');
+    }
     await watchDeviceLost(backendInfo.backend, (reason) => {
       engine.lost = reason;
       hooks.onDeviceLost?.(engine.lostError());
@@ -66,6 +87,7 @@ export class Engine implements RerankerInterface {
     // In Node, onnxruntime-web finishes initializing in a macrotask after the first session
     // (about a second): absorb it here so it does not land in the first call's latency.
     await yieldToEventLoop();
+    engine.loadReport = { totalMs: now() - t0, verifyMs: bundle.verifyMs, canary };
     return engine;
   }
 
@@ -79,7 +101,7 @@ export class Engine implements RerankerInterface {
   }
 
   rankProgressive(query: string, passages: string[], options: ProgressiveOptions): Promise<ProgressiveResult> {
-    return this.enqueue(options?.signal, () => this.doProgressive(query, passages, options));
+    return this.enqueue(options?.signal, () => this.doProgressive(query, passages, checkProgressiveOptions(options)));
   }
 
   async info(): Promise<ModelInfo & BackendInfo> {
@@ -97,18 +119,27 @@ export class Engine implements RerankerInterface {
     };
   }
 
+  /**
+   * Release the sessions. Calls made before `dispose()` (running or still queued) complete
+   * first; calls made after it reject with DisposedError. Resolves once the queue has drained
+   * and the sessions are freed (abort queued calls with their signals to stop sooner).
+   */
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
     await this.queue.catch(() => {});
-    const all: OrtSession[] = [this.sessions.embeddings, ...this.sessions.layers, ...(this.sessions.plainLayers ?? []), this.sessions.compress];
-    await Promise.all(all.map((s) => s.release().catch(() => {})));
+    await releaseAll(this.sessions);
   }
 
-  /** Run calls one at a time; a call aborted while waiting never starts. */
+  /** Run calls one at a time; a call aborted while waiting never starts; dispose() drains the queue. */
   private enqueue<T>(signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
-    const run = async (): Promise<T> => {
+    try {
       this.checkUsable();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const run = async (): Promise<T> => {
+      if (this.lost) throw this.lostError();
       throwIfAborted(signal);
       try {
         return await fn();
@@ -118,6 +149,7 @@ export class Engine implements RerankerInterface {
       }
     };
     const result = this.queue.then(run, run);
+    result.catch(() => {}); // the caller gets it (below); never an unhandled rejection
     this.queue = result.catch(() => {});
     if (!signal) return result;
     // Reject right away on abort even if the call is still queued or inside a long step.
@@ -154,9 +186,10 @@ export class Engine implements RerankerInterface {
     };
   }
 
-  private tokenize(query: string, passages: string[]): { rows: TokenizedRow[]; queryTruncated: boolean; ms: number } {
+  /** Tokenize in slices, yielding to the event loop so an abort is seen within ~20 ms. */
+  private async tokenize(query: string, passages: string[], signal?: AbortSignal): Promise<{ rows: TokenizedRow[]; queryTruncated: boolean; ms: number }> {
     const t0 = now();
-    const out = this.tokenizer.rows(query, passages);
+    const out = await this.tokenizer.rowsAsync(query, passages, signal);
     return { ...out, ms: now() - t0 };
   }
 
@@ -181,7 +214,7 @@ export class Engine implements RerankerInterface {
     const t0 = now();
     // a count mismatch fails before any model work
     if (options.firstStageScores && Array.isArray(passages)) checkFirstStageLength(options.firstStageScores, passages.length);
-    const tok = this.tokenize(query, passages);
+    const tok = await this.tokenize(query, passages, options.signal);
     const { cfg, decision } = await this.chooseConfig(options, tok.rows);
     const t1 = now();
     const ctx = { forward: this.forward, limits: this.options, ...(options.signal ? { signal: options.signal } : {}) };
@@ -208,19 +241,17 @@ export class Engine implements RerankerInterface {
   }
 
   private async doProgressive(query: string, passages: string[], options: ProgressiveOptions): Promise<ProgressiveResult> {
-    if (typeof options !== 'object' || options === null) {
-      throw new OptionsError('MatryoshkaReranker: rankProgressive needs options { stages: [{ depth, keep }, ...] }');
-    }
     const t0 = now();
     const plan = planStages(options.stages, options.compress, this.manifest);
-    const tok = this.tokenize(query, passages);
+    const tok = await this.tokenize(query, passages, options.signal);
     const t1 = now();
     const ctx = { forward: this.forward, limits: this.options, ...(options.signal ? { signal: options.signal } : {}) };
     const outcomes = await runProgressive(ctx, tok.rows, plan, (s, o) => options.onStage?.(s, o.ranking));
     const t2 = now();
     const last = plan[plan.length - 1]!;
+    const final = outcomes[outcomes.length - 1]?.ranking ?? [];
     return {
-      results: outcomes[outcomes.length - 1]?.ranking ?? [],
+      results: options.topK === undefined ? final : final.slice(0, options.topK),
       config: toRerankConfig(last.cfg),
       backend: this.backendInfo.backend,
       timings: { tokenizeMs: t1 - t0, modelMs: t2 - t1, totalMs: now() - t0 },
@@ -232,6 +263,18 @@ export class Engine implements RerankerInterface {
   /** Name of a configuration in the trainer's scheme (for logs and the demo). */
   configName(config: RankOptions['config']): string {
     return configName(this.resolve(config));
+  }
+}
+
+async function releaseAll(sessions: Sessions): Promise<void> {
+  const all: OrtSession[] = [sessions.embeddings, ...sessions.layers, ...(sessions.plainLayers ?? []), sessions.compress];
+  await Promise.all(all.map((s) => s.release().catch(() => {})));
+}
+
+/** Layers with an exit head must be exactly the manifest's `exits`. */
+function checkExitHead(s: OrtSession, file: string, layer: number, m: Manifest): void {
+  if (!m.exits.includes(layer) && s.outputNames.includes('score')) {
+    throw new BundleError(`MatryoshkaReranker: ${file} has an exit head (output "score") but manifest.json "exits" (${m.exits.join(', ')}) does not list layer ${layer}: the manifest does not describe its graphs; re-export the bundle`);
   }
 }
 
@@ -255,8 +298,10 @@ async function createSessions(bundle: LoadedBundle, backend: BackendInfo['backen
       const outputs = ['hidden_out', 'cls_attn', ...(m.exits.includes(i + 1) ? ['score'] : [])];
       const weights = g.layerWeights && bundle.graphs.layerWeights ? [{ path: g.layerWeights[i]!, data: bundle.graphs.layerWeights[i]! }] : [];
       layers.push(await open(bundle.graphs.layers[i]!, g.layers[i]!, ['hidden_out', 'cls_attn'], ['hidden', 'mask', ...lora], outputs, weights));
+      checkExitHead(layers[i]!, g.layers[i]!, i + 1, m);
       if (g.plainLayers && bundle.graphs.plainLayers) {
         plainLayers.push(await open(bundle.graphs.plainLayers[i]!, g.plainLayers[i]!, ['hidden_out', 'cls_attn'], ['hidden', 'mask'], outputs, weights));
+        checkExitHead(plainLayers[i]!, g.plainLayers[i]!, i + 1, m);
       }
     }
     const compress = await open(bundle.graphs.compress, g.compress, ['hidden_out'], ['hidden', 'weights', 'group', 'slots'], ['hidden_out']);

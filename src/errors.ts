@@ -134,3 +134,23 @@ export function asMatryoshkaError(err: unknown, context: string): MatryoshkaErro
   const msg = err instanceof Error ? err.message : String(err);
   return new RuntimeError(`MatryoshkaReranker: ${context}: ${msg}`, { cause: err });
 }
+
+/**
+ * A value as an error message shows it: JSON where that is faithful, but NaN, ±Infinity,
+ * undefined, bigint, functions and symbols by name (JSON.stringify would print `null` or fail),
+ * and long values cut to 80 characters.
+ */
+export function showValue(v: unknown): string {
+  if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v);
+  if (typeof v === 'bigint') return `${v}n`;
+  if (v === undefined) return 'undefined';
+  if (typeof v === 'function') return 'a function';
+  if (typeof v === 'symbol') return v.toString();
+  let s: string;
+  try {
+    s = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : typeof x === 'bigint' ? `${x}n` : x)) ?? String(v);
+  } catch {
+    s = Object.prototype.toString.call(v);
+  }
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}

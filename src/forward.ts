@@ -52,6 +52,12 @@ export class Forward {
   private readonly H: number;
   private readonly numLayers: number;
   private readonly loraTensors = new Map<string, Record<string, OrtTensor>>();
+  /**
+   * Measured cost of one layer step per padded token (ms), 0 before the first step. It rises
+   * at once with a slower step and decays slowly, so it errs on the slow side (src/scoring.ts
+   * sizes the steps of abortable calls with it).
+   */
+  msPerTokenLayer = 0;
 
   constructor(private readonly sessions: Sessions, private readonly manifest: Manifest, private readonly adapters: AdapterStore) {
     this.H = manifest.architecture.hiddenSize;
@@ -110,7 +116,10 @@ export class Forward {
       if (!session.outputNames.includes('score')) throw new RangeError(`Forward.step: layer ${layer} has no exit head`);
       fetches.push('score');
     }
+    const t0 = performance.now();
     const out = await session.run(feeds, fetches);
+    const sample = (performance.now() - t0) / (B * T);
+    this.msPerTokenLayer = sample > this.msPerTokenLayer ? sample : 0.8 * this.msPerTokenLayer + 0.2 * sample;
     disposeTensor(state.hidden);
     disposeTensor(state.clsAttn);
     state.hidden = out.hidden_out!;

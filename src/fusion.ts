@@ -7,7 +7,7 @@
  * The trainer evaluates exactly this rule (trainer/mrr/fusion.py); the bundle's manifest may
  * carry the default weight (`fusion.weight`, docs/bundle-format.md).
  */
-import { InputError, OptionsError } from './errors';
+import { InputError, OptionsError, showValue } from './errors';
 
 /** A list of equal scores (or a single passage) normalises to zeros. */
 export const STD_FLOOR = 1e-6;
@@ -52,7 +52,7 @@ export function checkFusionOptions(firstStageScores: unknown, fusionWeight: unkn
   }
   if (fusionWeight !== undefined) {
     if (typeof fusionWeight !== 'number' || !Number.isFinite(fusionWeight) || fusionWeight < 0) {
-      throw new OptionsError(`MatryoshkaReranker: option "fusionWeight" must be a finite number >= 0, got ${JSON.stringify(fusionWeight)}`);
+      throw new OptionsError(`MatryoshkaReranker: option "fusionWeight" must be a finite number >= 0, got ${showValue(fusionWeight)}`);
     }
     if (firstStageScores === undefined) {
       throw new OptionsError('MatryoshkaReranker: option "fusionWeight" needs option "firstStageScores" (the scores to fuse with)');

@@ -30,13 +30,13 @@ export { WorkerReranker } from './worker-proxy';
 export type { WorkerLike, WorkerRerankerOptions } from './worker-proxy';
 export { defaultOptions } from './options';
 export { resolveBackend, BACKENDS } from './backend-choice';
-export { loadBundle, readBundleJson, bundleFiles } from './bundle';
+export { loadBundle, readBundleJson } from './bundle';
 export { isCached, clearCache } from './cache-control';
 export { requestPersistentStorage, CACHE_NAME } from './cache';
 export type { LoadedBundle, LoadOptions } from './bundle';
 export { resolveConfig, configName } from './config';
 export type { ResolvedConfig } from './config';
-export { parseManifest } from './manifest';
+export { parseManifest, bundleFiles } from './manifest';
 export { fuseScores, zscore, DEFAULT_FUSION_WEIGHT } from './fusion';
 export type { Manifest } from './manifest';
 export {

@@ -2,7 +2,9 @@
  * `manifest.json` of a bundle (docs/bundle-format.md, format version 1): its type and a
  * validator that names the offending field.
  */
-import { BundleError } from './errors';
+import { resolveConfig } from './config';
+import { BundleError, ConfigError } from './errors';
+import type { FileEntry } from './integrity';
 import type { CalibratedConfig, CompressionMode } from './types';
 
 export const ADAPTER_TARGETS = ['q', 'k', 'v', 'o', 'ffn_in', 'ffn_out'] as const;
@@ -43,7 +45,10 @@ export interface Manifest {
   flopsReference?: { qLen: number; pLen: number };
   /** Hybrid scoring default (src/fusion.ts): the first stage's weight, chosen by the trainer. */
   fusion?: { weight: number; normalization: 'z' };
-  golden?: string;
+  /** Golden inputs and scores (golden.json); the runtime runs a few rows as a canary at load. */
+  golden: string;
+  /** Size and SHA-256 of every file the runtime reads (src/integrity.ts). */
+  files: Record<string, FileEntry>;
   hf?: string;
   training?: unknown;
 }
@@ -134,10 +139,43 @@ export function parseManifest(json: unknown, file = 'manifest.json'): Manifest {
     str(c as Obj, 'name', `configurations[${i}].name`);
     int(c as Obj, 'depth', `configurations[${i}].depth`, 1);
   });
+  const m = json as unknown as Manifest;
+  // Consistency: every calibrated configuration must be runnable with these layers and exits.
+  const seen = new Set<string>();
+  m.configurations.forEach((c, i) => {
+    if (seen.has(c.name)) bad(`configurations[${i}].name`, `unique (${JSON.stringify(c.name)} appears twice)`);
+    seen.add(c.name);
+    try {
+      resolveConfig({ depth: c.depth, compress: c.compress ?? null }, m);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      bad(`configurations[${i}]`, `a configuration of this bundle (${JSON.stringify(c.name)}: ${e.message.replace(/^MatryoshkaReranker: /, '')})`);
+    }
+  });
+  str(json, 'golden', 'golden');
+  const files = obj(json, 'files', 'files');
+  for (const [name, e] of Object.entries(files)) {
+    if (!isObj(e) || typeof e.bytes !== 'number' || !Number.isInteger(e.bytes) || e.bytes < 0 ||
+        typeof e.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(e.sha256)) {
+      bad(`files[${JSON.stringify(name)}]`, '{ bytes: integer >= 0, sha256: 64 lower-case hex digits }');
+    }
+  }
+  const unlisted = bundleFiles(m).filter((f) => !(f in files));
+  if (unlisted.length) bad('files', `an entry (bytes, sha256) for every file the runtime reads; missing: ${unlisted.join(', ')}`);
   if (json.fusion !== undefined) {
     const f = obj(json, 'fusion', 'fusion');
     if (typeof f.weight !== 'number' || !Number.isFinite(f.weight) || f.weight < 0) bad('fusion.weight', 'a finite number >= 0');
     if (f.normalization !== 'z') bad('fusion.normalization', '"z"');
   }
   return json as unknown as Manifest;
+}
+
+/**
+ * Every file of the bundle the runtime reads, in load order: tokenizer, graphs (weights before
+ * the graphs that use them), adapters, and golden.json (the load-time canary).
+ */
+export function bundleFiles(m: Manifest): string[] {
+  const g = m.graphs;
+  return [m.input.tokenizer, m.input.tokenizerConfig, g.embeddings, ...(g.layerWeights ?? []), ...g.layers,
+    ...(g.plainLayers ?? []), g.compress, m.adapters.file, m.golden];
 }

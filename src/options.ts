@@ -3,9 +3,9 @@
  * messages that name the option and the fix.
  */
 import { BACKENDS, defaultThreads } from './backend-choice';
-import { OptionsError } from './errors';
+import { OptionsError, showValue } from './errors';
 import { checkFusionOptions } from './fusion';
-import type { Backend, ModelSource, RankOptions, RerankerOptions } from './types';
+import type { Backend, ModelSource, ProgressiveOptions, RankOptions, RerankerOptions } from './types';
 
 /** Every option of `createReranker` / `createWorkerReranker` except `model`, at its default. */
 export const defaultOptions = {
@@ -31,7 +31,7 @@ export type ResolvedOptions = Omit<RerankerOptions, 'model' | 'backend' | 'batch
 
 const positiveInt = (name: string, v: unknown): number => {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new OptionsError(`MatryoshkaReranker: option "${name}" must be a positive integer, got ${JSON.stringify(v)}`);
+    throw new OptionsError(`MatryoshkaReranker: option "${name}" must be a positive integer, got ${showValue(v)}`);
   }
   return v;
 };
@@ -44,10 +44,10 @@ export function resolveOptions(options: RerankerOptions | undefined): ResolvedOp
   const o = { ...defaultOptions, ...stripUndefined(options ?? {}) };
   checkModel(o.model);
   if (!BACKENDS.includes(o.backend)) {
-    throw new OptionsError(`MatryoshkaReranker: option "backend" must be one of ${BACKENDS.map((b) => `"${b}"`).join(', ')}, got ${JSON.stringify(o.backend)}`);
+    throw new OptionsError(`MatryoshkaReranker: option "backend" must be one of ${BACKENDS.map((b) => `"${b}"`).join(', ')}, got ${showValue(o.backend)}`);
   }
-  if (typeof o.cache !== 'boolean') throw new OptionsError(`MatryoshkaReranker: option "cache" must be true or false, got ${JSON.stringify(o.cache)}`);
-  if (typeof o.persistStorage !== 'boolean') throw new OptionsError(`MatryoshkaReranker: option "persistStorage" must be true or false, got ${JSON.stringify(o.persistStorage)}`);
+  if (typeof o.cache !== 'boolean') throw new OptionsError(`MatryoshkaReranker: option "cache" must be true or false, got ${showValue(o.cache)}`);
+  if (typeof o.persistStorage !== 'boolean') throw new OptionsError(`MatryoshkaReranker: option "persistStorage" must be true or false, got ${showValue(o.persistStorage)}`);
   if (o.onCacheError !== undefined && typeof o.onCacheError !== 'function') throw new OptionsError('MatryoshkaReranker: option "onCacheError" must be a function (error: StorageFullError) => void');
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new OptionsError('MatryoshkaReranker: option "onProgress" must be a function');
   if (o.chooseConfig !== undefined && typeof o.chooseConfig !== 'function') throw new OptionsError('MatryoshkaReranker: option "chooseConfig" must be a function (request) => ControllerDecision');
@@ -68,7 +68,7 @@ export function checkModel(model: unknown): asserts model is ModelSource {
     return;
   }
   if (typeof model !== 'object' || model === null) {
-    throw new OptionsError(`MatryoshkaReranker: option "model" must be provided: ${hint}`);
+    throw new OptionsError('MatryoshkaReranker: option "model" must be provided (a bundle URL or path), or a { files } map such as the model package\'s export (import model from "@matryoshka-reranker/minilm-l6-scifact")');
   }
   const { files, name } = model as { files?: unknown; name?: unknown };
   if (typeof files !== 'object' || files === null || Array.isArray(files)) {
@@ -86,7 +86,7 @@ export function checkRankOptions(options: RankOptions | undefined): RankOptions 
   if (typeof options !== 'object' || options === null) throw new OptionsError('MatryoshkaReranker: rank options must be an object such as { config: "d4", topK: 10 }');
   if (options.topK !== undefined) positiveInt('topK', options.topK);
   if (options.budgetMs !== undefined && (typeof options.budgetMs !== 'number' || !(options.budgetMs > 0))) {
-    throw new OptionsError(`MatryoshkaReranker: option "budgetMs" must be a positive number of milliseconds, got ${JSON.stringify(options.budgetMs)}`);
+    throw new OptionsError(`MatryoshkaReranker: option "budgetMs" must be a positive number of milliseconds, got ${showValue(options.budgetMs)}`);
   }
   checkFusionOptions(options.firstStageScores, options.fusionWeight);
   return options;
@@ -94,4 +94,26 @@ export function checkRankOptions(options: RankOptions | undefined): RankOptions 
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * Validate per-call options of `rankProgressive`. Options of `rank` that it does not offer
+ * (`config`, `budgetMs`, `firstStageScores`, `fusionWeight`) are refused, never ignored.
+ */
+export function checkProgressiveOptions(options: ProgressiveOptions | undefined): ProgressiveOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new OptionsError('MatryoshkaReranker: rankProgressive needs options { stages: [{ depth, keep }, ...] }');
+  }
+  const o = options as ProgressiveOptions & Record<string, unknown>;
+  for (const [k, why] of [
+    ['config', 'give the depths in "stages" and the compression in "compress"'],
+    ['budgetMs', 'use rank() with budgetMs, or choose the stages yourself'],
+    ['firstStageScores', 'hybrid scoring is offered by rank() only (its stages compare scores of one depth at a time)'],
+    ['fusionWeight', 'hybrid scoring is offered by rank() only'],
+  ] as const) {
+    if (o[k] !== undefined) throw new OptionsError(`MatryoshkaReranker: rankProgressive does not take option "${k}": ${why}`);
+  }
+  if (options.topK !== undefined) positiveInt('topK', options.topK);
+  if (options.onStage !== undefined && typeof options.onStage !== 'function') throw new OptionsError('MatryoshkaReranker: option "onStage" must be a function (stage, ranking) => void');
+  return options;
 }

@@ -13,12 +13,12 @@
  */
 import { lengthBuckets, topIndices } from './batching';
 import { atDepth, resolveConfig, type ResolvedConfig } from './config';
-import { OptionsError, throwIfAborted } from './errors';
+import { ConfigError, OptionsError, showValue, throwIfAborted } from './errors';
 import { yieldToEventLoop } from './event-loop';
 import type { RowState } from './forward';
 import type { Manifest } from './manifest';
 import { rowLength } from './merge-plan';
-import { runToDepth, scoreRows, type RunContext } from './scoring';
+import { abortableSteps, runToDepth, scoreRows, type RunContext } from './scoring';
 import type { TokenizedRow } from './tokenize';
 import type { CompressSpec, ProgressiveStage, RankedPassage } from './types';
 
@@ -39,26 +39,30 @@ export function planStages(stages: unknown, compress: CompressSpec | null | unde
   }
   const numLayers = manifest.architecture.numLayers;
   const list = stages as ProgressiveStage[];
-  const last = list[list.length - 1]!;
-  const full = resolveConfig({ depth: last?.depth, compress: compress ?? null }, manifest);
-  return list.map((s, i) => {
-    if (typeof s !== 'object' || s === null || !manifest.exits.includes(s.depth)) {
-      throw new OptionsError(`MatryoshkaReranker: stages[${i}].depth ${JSON.stringify(s?.depth)} is not an exit layer; valid depths: ${exits}`);
+  // Every stage is checked before anything else, so a bad depth is the same ConfigError at
+  // any position (the last stage's depth also picks the compression below).
+  list.forEach((s, i) => {
+    if (typeof s !== 'object' || s === null) {
+      throw new OptionsError(`MatryoshkaReranker: stages[${i}] must be an object { depth, keep }, got ${showValue(s)}`);
+    }
+    if (!manifest.exits.includes(s.depth)) {
+      throw new ConfigError(`MatryoshkaReranker: stages[${i}].depth ${showValue(s.depth)} is not an exit layer; valid depths: ${exits}`);
     }
     if (i > 0 && s.depth <= list[i - 1]!.depth) {
       throw new OptionsError(`MatryoshkaReranker: stages must go strictly deeper: stages[${i}].depth ${s.depth} <= stages[${i - 1}].depth ${list[i - 1]!.depth}`);
     }
-    const isLast = i === list.length - 1;
-    if (!isLast && (typeof s.keep !== 'number' || !Number.isInteger(s.keep) || s.keep < 1)) {
-      throw new OptionsError(`MatryoshkaReranker: stages[${i}].keep must be a positive integer (how many candidates continue to depth ${list[i + 1]!.depth}), got ${JSON.stringify(s.keep)}`);
+    if (i < list.length - 1 && (typeof s.keep !== 'number' || !Number.isInteger(s.keep) || s.keep < 1)) {
+      throw new OptionsError(`MatryoshkaReranker: stages[${i}].keep must be a positive integer (how many candidates continue to depth ${list[i + 1]!.depth}), got ${showValue(s.keep)}`);
     }
-    return {
-      depth: s.depth,
-      keep: isLast ? Infinity : s.keep!,
-      cfg: atDepth(full, s.depth),
-      resume: i > 0 && s.depth < numLayers,
-    };
   });
+  const last = list[list.length - 1]!;
+  const full = resolveConfig({ depth: last.depth, compress: compress ?? null }, manifest);
+  return list.map((s, i) => ({
+    depth: s.depth,
+    keep: i === list.length - 1 ? Infinity : s.keep!,
+    cfg: atDepth(full, s.depth),
+    resume: i > 0 && s.depth < numLayers,
+  }));
 }
 
 export interface StageOutcome {
@@ -118,7 +122,7 @@ export async function runProgressive(
         record(members.map((k) => candidates[k]!), sc, (which) => ctx.forward.extractRows(state, which)));
     } else {
       const lengths = candidates.map((i) => { const r = states.get(i)!; return rowLength(r.qLen, r.pLen); });
-      for (const batch of lengthBuckets(lengths, ctx.limits)) {
+      for (const batch of abortableSteps(ctx, lengthBuckets(lengths, ctx.limits), (k) => lengths[k]!)) {
         await yieldToEventLoop();
         throwIfAborted(ctx.signal);
         const indices = batch.map((k) => candidates[k]!);

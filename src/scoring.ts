@@ -17,6 +17,38 @@ export interface RunContext {
 }
 
 /**
+ * In a call with an AbortSignal, one layer step (which blocks the thread: onnxruntime's WASM
+ * cannot be interrupted) is sized to take about this long, so an abort is seen within about
+ * one step. Without a signal, batches run whole.
+ */
+export const ABORTABLE_STEP_MS = 60;
+
+/**
+ * How many of `rows` (a planned batch, `width` its longest row) to run as one step now: all
+ * without a signal; with one, as many as fit ABORTABLE_STEP_MS at the measured cost (a single
+ * row before anything was measured).
+ */
+export function rowsPerStep(ctx: RunContext, width: number, rows: number): number {
+  if (!ctx.signal) return rows;
+  const ms = ctx.forward.msPerTokenLayer;
+  if (!(ms > 0)) return 1;
+  return Math.max(1, Math.min(rows, Math.floor(ABORTABLE_STEP_MS / (ms * Math.max(1, width)))));
+}
+
+/** Split planned batches into steps of `rowsPerStep`, decided as each step starts. */
+export function* abortableSteps(ctx: RunContext, batches: number[][], width: (k: number) => number): Generator<number[]> {
+  for (const planned of batches) {
+    let rest = planned;
+    while (rest.length) {
+      const w = Math.max(...rest.map(width));
+      const take = rowsPerStep(ctx, w, rest.length);
+      yield rest.slice(0, take);
+      rest = rest.slice(take);
+    }
+  }
+}
+
+/**
  * Advance a batch to layer `toDepth` (> state.layer) with configuration `cfg` and return the
  * exit score of that layer. The state stays paused after `toDepth`; the caller releases it.
  */
@@ -24,6 +56,9 @@ export async function runToDepth(ctx: RunContext, state: BatchState, cfg: Resolv
   if (toDepth <= state.layer) throw new RangeError(`runToDepth: batch already at layer ${state.layer}, asked for ${toDepth}`);
   let score: Float32Array | null = null;
   while (state.layer < toDepth) {
+    // onnxruntime's WASM runs resolve without a macrotask turn: yield so a timer or a worker's
+    // abort message is seen between layers, not only between batches.
+    if (ctx.signal) await yieldToEventLoop();
     throwIfAborted(ctx.signal);
     score = await ctx.forward.step(state, cfg, state.layer + 1 === toDepth);
   }
@@ -44,7 +79,7 @@ export async function scoreRows(
 ): Promise<Float32Array> {
   const out = new Float32Array(indices.length);
   const lengths = indices.map((i) => rows[i]!.ids.length);
-  for (const batch of lengthBuckets(lengths, ctx.limits)) {
+  for (const batch of abortableSteps(ctx, lengthBuckets(lengths, ctx.limits), (k) => lengths[k]!)) {
     await yieldToEventLoop();
     throwIfAborted(ctx.signal);
     const state = await ctx.forward.embed(batch.map((k) => rows[indices[k]!]!));

@@ -1,11 +1,14 @@
 /**
  * Tokenization and row layout (docs/bundle-format.md, "Sequence layout"): query and passage
  * are tokenized separately without special tokens, capped at the manifest's limits, and laid
- * out as `[CLS] q [SEP] p [SEP]`. Long texts are cut at a word boundary before tokenizing so
- * a 1 MB passage costs about as much as a short one; the first tokens are unchanged.
+ * out as `[CLS] q [SEP] p [SEP]`. Work is bounded by characters before tokenizing, whatever
+ * the script: at most `CHARS_PER_TOKEN` characters per token of the limit are ever tokenized
+ * (cut where BERT's pre-tokenizer splits, so the kept tokens are unchanged), and a 1 MB passage
+ * costs about as much as a short one (docs/runtime.md).
  */
 import { Tokenizer } from '@huggingface/tokenizers';
-import { BundleError, InputError } from './errors';
+import { BundleError, InputError, throwIfAborted } from './errors';
+import { yieldToEventLoop } from './event-loop';
 import type { Manifest } from './manifest';
 
 export interface TokenizedRow {
@@ -22,9 +25,25 @@ export interface Encoded {
   truncated: boolean;
 }
 
-// Characters at which BERT's pre-tokenizer always splits (whitespace); cutting just before one
-// leaves the tokens of the kept prefix unchanged.
-const WHITESPACE = /\s/u;
+/**
+ * At most `max * CHARS_PER_TOKEN` characters of a text are tokenized (`max`: the manifest's
+ * maxQueryTokens or maxPassageTokens; 3,072 characters of a passage and 976 of a query for the
+ * shipped model). English averages 4 to 5 characters per token, so the cut text still gives
+ * more than `max` tokens; a text whose first characters give fewer (e.g. words longer than
+ * WordPiece's 100 characters, which become one [UNK]) is scored on what they give, flagged
+ * `truncated`.
+ */
+export const CHARS_PER_TOKEN = 16;
+/** Characters per token of the first, shorter attempt. */
+const FIRST_TRY = 6;
+
+// Characters at which BERT's normalizer and pre-tokenizer always split (whitespace, ASCII and
+// Unicode punctuation, CJK ideographs); cutting just before one leaves the tokens of the kept
+// prefix unchanged.
+const SPLITS_BEFORE = /[\s!-/:-@[-`{-~\p{P}\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF]/u;
+const NON_SPACE = /\S/gu;
+/** Tokenizing many passages yields to the event loop this often (ms), so an abort is seen. */
+const SLICE_MS = 20;
 
 export class RowTokenizer {
   private readonly tok: Tokenizer;
@@ -46,17 +65,20 @@ export class RowTokenizer {
     this.sep = manifest.input.sepTokenId;
   }
 
-  /** Token ids of `text` without special tokens, at most `max` of them. */
+  /** Token ids of `text` without special tokens, at most `max` of them (bounded work, see CHARS_PER_TOKEN). */
   encode(text: string, max: number): Encoded {
-    // Every token covers at least one character, so a prefix of `budget` characters that ends
-    // before whitespace yields the same first tokens; grow it until it has more than `max`.
-    let budget = Math.max(64, max * 16);
-    while (budget < text.length) {
-      const cut = boundaryAfter(text, budget);
-      if (cut >= text.length) break;
+    // A short prefix first (enough for most text), then the full bound: at most
+    // (FIRST_TRY + CHARS_PER_TOKEN) * max characters are ever tokenized.
+    for (const perToken of [FIRST_TRY, CHARS_PER_TOKEN]) {
+      const limit = max * perToken;
+      if (text.length <= limit) break;
+      const cut = cutPoint(text, limit);
       const ids = this.ids(text.slice(0, cut));
       if (ids.length > max) return { ids: ids.slice(0, max), truncated: true };
-      budget = cut * 2;
+      if (perToken === CHARS_PER_TOKEN) {
+        NON_SPACE.lastIndex = cut;
+        return { ids, truncated: NON_SPACE.test(text) };
+      }
     }
     const ids = this.ids(text);
     return ids.length > max ? { ids: ids.slice(0, max), truncated: true } : { ids, truncated: false };
@@ -80,6 +102,32 @@ export class RowTokenizer {
 
   /** Rows for one query and many passages. Every passage must be a string ('' is allowed). */
   rows(query: unknown, passages: unknown): { rows: TokenizedRow[]; queryTruncated: boolean } {
+    const { q, list } = this.check(query, passages);
+    const rows = list.map((p) => this.row(q.ids, this.encode(p, this.maxPassageTokens)));
+    return { rows, queryTruncated: q.truncated };
+  }
+
+  /**
+   * `rows`, yielding to the event loop every SLICE_MS of tokenizing, so that `signal` (and
+   * other work) is served while many passages are tokenized. Throws AbortError when it fires.
+   */
+  async rowsAsync(query: unknown, passages: unknown, signal?: AbortSignal): Promise<{ rows: TokenizedRow[]; queryTruncated: boolean }> {
+    const { q, list } = this.check(query, passages);
+    const rows: TokenizedRow[] = [];
+    let slice = performance.now();
+    for (const p of list) {
+      if (performance.now() - slice > SLICE_MS) {
+        await yieldToEventLoop();
+        throwIfAborted(signal);
+        slice = performance.now();
+      }
+      rows.push(this.row(q.ids, this.encode(p, this.maxPassageTokens)));
+    }
+    return { rows, queryTruncated: q.truncated };
+  }
+
+  /** Validate the input and encode the query. */
+  private check(query: unknown, passages: unknown): { q: Encoded; list: string[] } {
     if (!Array.isArray(passages)) {
       throw new InputError(`MatryoshkaReranker: passages must be an array of strings, got ${describe(passages)}`);
     }
@@ -87,9 +135,7 @@ export class RowTokenizer {
     if (bad >= 0) {
       throw new InputError(`MatryoshkaReranker: passages[${bad}] must be a string, got ${describe(passages[bad])}; convert or filter it before ranking`);
     }
-    const q = this.encodeQuery(query);
-    const rows = (passages as string[]).map((p) => this.row(q.ids, this.encode(p, this.maxPassageTokens)));
-    return { rows, queryTruncated: q.truncated };
+    return { q: this.encodeQuery(query), list: (passages as string[]).slice() };
   }
 
   private row(q: number[], p: Encoded): TokenizedRow {
@@ -103,10 +149,14 @@ export class RowTokenizer {
   }
 }
 
-/** First index >= `at` that starts a whitespace run (or text.length). */
-function boundaryAfter(text: string, at: number): number {
-  for (let i = at; i < text.length; i++) if (WHITESPACE.test(text[i]!)) return i;
-  return text.length;
+/**
+ * Where to cut a text longer than `limit`: the last split point in (limit/2, limit], else
+ * `limit` itself (never inside a surrogate pair). Scans at most `limit` characters.
+ */
+export function cutPoint(text: string, limit: number): number {
+  for (let i = limit; i > limit / 2; i--) if (SPLITS_BEFORE.test(text[i]!)) return i;
+  const c = text.charCodeAt(limit - 1);
+  return c >= 0xd800 && c <= 0xdbff ? limit - 1 : limit;
 }
 
 function describe(v: unknown): string {

@@ -180,6 +180,8 @@ export interface ProgressiveStage {
 
 export interface ProgressiveOptions {
   stages: ProgressiveStage[];
+  /** Return only the best `topK` of the final ranking (`stages[i].results` stay complete). */
+  topK?: number;
   compress?: CompressSpec | null;
   signal?: AbortSignal;
   /** Called after each stage with the ranking so far. */

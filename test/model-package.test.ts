@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bundleFiles } from '../src/bundle';
+import { bundleFiles } from '../src/manifest';
 import { Engine } from '../src/engine';
 import { parseManifest } from '../src/manifest';
 import { modelPackageFiles, PACKAGE_FILES } from '../scripts/model-package';
@@ -27,7 +27,6 @@ describe.skipIf(!existsSync(join(DIR, 'package.json')))(`model package ${DIR}`, 
     const manifest = parseManifest(readJson(join(DIR, 'manifest.json')));
     expect(pkg.files.sort()).toEqual([...PACKAGE_FILES, 'manifest.json', ...bundleFiles(manifest)].sort());
     for (const f of pkg.files) expect(existsSync(join(DIR, f)), f).toBe(true);
-    expect(pkg.files).not.toContain('golden.json');
   });
 
   it('its export is a ModelFiles map that loads in Node and reproduces the golden scores', async () => {

@@ -32,6 +32,7 @@ const files = {
   "layer_06.plain.onnx": new URL("./layer_06.plain.onnx", import.meta.url).href,
   "compress.onnx": new URL("./compress.onnx", import.meta.url).href,
   "adapters.safetensors": new URL("./adapters.safetensors", import.meta.url).href,
+  "golden.json": new URL("./golden.json", import.meta.url).href,
 };
 
 /** The model for option `model` of createReranker / createWorkerReranker / isCached / clearCache. */

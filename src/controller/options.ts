@@ -2,7 +2,7 @@
  * Options of the adaptive controller: every field optional, one `defaultControllerOptions`
  * merged by spread, validated with messages that name the option and the fix.
  */
-import { OptionsError } from '../errors';
+import { OptionsError, showValue } from '../errors';
 import { type CostCoefficients, priorCoefficients } from './cost-model';
 
 export interface ControllerOptions {
@@ -46,7 +46,7 @@ export const defaultControllerOptions = {
 export type ResolvedControllerOptions = typeof defaultControllerOptions;
 
 const fail = (name: string, rule: string, v: unknown): never => {
-  throw new OptionsError(`AdaptiveController: option "${name}" must be ${rule}, got ${JSON.stringify(v)}`);
+  throw new OptionsError(`AdaptiveController: option "${name}" must be ${rule}, got ${showValue(v)}`);
 };
 
 /** Merge with the defaults and validate. */

@@ -1,0 +1,122 @@
+/**
+ * The load-time canary: a few rows of the bundle's golden.json are tokenized and scored on the
+ * chosen backend, and must match the trainer's PyTorch scores within the golden tolerance
+ * (at most 1e-3). It catches what file hashes cannot: graphs listed in the wrong order, a
+ * manifest that does not describe its graphs, a backend that computes wrongly. Three cases
+ * cover every graph: the full configuration (plain layers), the deepest shallower exit (LoRA
+ * graphs with `vertical`) and a compressed full-depth one (LoRA graphs with `h<r>`, compress).
+ */
+import { adaptersAt, configName, resolveConfig, type ResolvedConfig } from './config';
+import { BundleError, ConfigError } from './errors';
+import type { Forward } from './forward';
+import type { Manifest } from './manifest';
+import { scoreRows } from './scoring';
+import type { RowTokenizer } from './tokenize';
+import type { RerankConfig, ResolvedBackend } from './types';
+
+interface GoldenCase {
+  config: RerankConfig;
+  query: string;
+  passages: string[];
+  inputIds: number[][];
+  scores: number[];
+}
+
+/** Rows per chosen case (the shortest ones: the canary must stay cheap). */
+const ROWS_PER_CASE = 2;
+const MAX_TOLERANCE = 1e-3;
+
+export interface CanaryReport {
+  rows: number;
+  cases: string[];
+  worstDiff: number;
+  ms: number;
+}
+
+function parseGolden(json: unknown, file: string): { tolerance: number; cases: GoldenCase[] } {
+  const bad = (what: string): never => {
+    throw new BundleError(`MatryoshkaReranker: ${file}: ${what} (docs/bundle-format.md, "golden.json"); re-export the bundle with the trainer`);
+  };
+  if (typeof json !== 'object' || json === null || !Array.isArray((json as { cases?: unknown }).cases)) return bad('must be an object with a "cases" array');
+  const { tolerance, cases } = json as { tolerance?: unknown; cases: unknown[] };
+  cases.forEach((c, i) => {
+    const k = c as Partial<GoldenCase>;
+    if (typeof c !== 'object' || c === null || typeof k.query !== 'string' || !Array.isArray(k.passages) ||
+        !Array.isArray(k.inputIds) || !Array.isArray(k.scores) || k.passages.length !== k.scores.length ||
+        k.inputIds.length !== k.scores.length || typeof k.config !== 'object' || k.config === null) {
+      bad(`cases[${i}] must have config, query, passages, inputIds and scores (one per passage)`);
+    }
+  });
+  if (cases.length === 0) bad('"cases" is empty');
+  const tol = typeof tolerance === 'number' && tolerance > 0 ? Math.min(tolerance, MAX_TOLERANCE) : MAX_TOLERANCE;
+  return { tolerance: tol, cases: cases as GoldenCase[] };
+}
+
+/** Choose the cases that together run every graph of the bundle. */
+function chooseCases(cases: GoldenCase[], m: Manifest): { c: GoldenCase; i: number; cfg: ResolvedConfig }[] {
+  const n = m.architecture.numLayers;
+  const resolved = cases.map((c, i) => {
+    try {
+      return { c, i, cfg: resolveConfig(c.config, m) };
+    } catch (e) {
+      if (e instanceof ConfigError) {
+        throw new BundleError(`MatryoshkaReranker: ${m.golden} cases[${i}] has a configuration this manifest cannot run (${e.message.replace(/^MatryoshkaReranker: /, '')}): manifest.json and ${m.golden} do not belong together; re-export the bundle`);
+      }
+      throw e;
+    }
+  });
+  const picks = [
+    resolved.find((r) => r.cfg.depth === n && !r.cfg.compress),
+    [...resolved].filter((r) => r.cfg.depth < n).sort((a, b) => b.cfg.depth - a.cfg.depth)[0],
+    resolved.find((r) => r.cfg.depth === n && r.cfg.compress),
+  ].filter((r): r is (typeof resolved)[number] => r !== undefined);
+  return picks.length ? picks : [resolved[0]!];
+}
+
+/** Graph files a configuration runs (for the error message). */
+function filesOf(cfg: ResolvedConfig, m: Manifest): string[] {
+  const g = m.graphs;
+  const out = [g.embeddings];
+  for (let l = 1; l <= cfg.depth; l++) {
+    const plain = adaptersAt(cfg, l, m.architecture.numLayers).length === 0 && g.plainLayers;
+    out.push(plain ? g.plainLayers![l - 1]! : g.layers[l - 1]!);
+    if (g.layerWeights) out.push(g.layerWeights[l - 1]!);
+  }
+  if (cfg.compress) out.push(g.compress, m.adapters.file);
+  else if (cfg.depth < m.architecture.numLayers) out.push(m.adapters.file);
+  return out;
+}
+
+/** Run the canary; throws BundleError when a row differs from golden.json. */
+export async function runCanary(forward: Forward, tokenizer: RowTokenizer, m: Manifest, golden: unknown, backend: ResolvedBackend, location: string): Promise<CanaryReport> {
+  const t0 = performance.now();
+  const { tolerance, cases } = parseGolden(golden, m.golden);
+  let rows = 0;
+  let worstDiff = 0;
+  const names: string[] = [];
+  for (const { c, i, cfg } of chooseCases(cases, m)) {
+    const pick = c.inputIds.map((ids, k) => ({ k, len: ids.length })).sort((a, b) => a.len - b.len || a.k - b.k).slice(0, ROWS_PER_CASE).map((x) => x.k);
+    const { rows: tok } = tokenizer.rows(c.query, pick.map((k) => c.passages[k]!));
+    tok.forEach((r, j) => {
+      if (Array.from(r.ids).join() !== c.inputIds[pick[j]!]!.join()) {
+        throw new BundleError(`MatryoshkaReranker: ${m.input.tokenizer} at ${location} does not tokenize ${m.golden} cases[${i}].passages[${pick[j]}] into its inputIds: the tokenizer files are damaged or belong to another model; re-export the bundle`);
+      }
+    });
+    const scores = await scoreRows({ forward, limits: { batchSize: ROWS_PER_CASE, maxBatchTokens: 1 << 30 } }, tok, tok.map((_, j) => j), cfg);
+    pick.forEach((k, j) => {
+      const want = c.scores[k]!;
+      const got = scores[j]!;
+      const d = Math.abs(got - want);
+      if (!(d <= tolerance)) {
+        throw new BundleError(
+          `MatryoshkaReranker: the bundle at ${location} fails its load-time canary on ${backend}: configuration ${configName(cfg)}, ` +
+          `${m.golden} cases[${i}] passage ${k} scores ${got}, ${m.golden} says ${want} (|diff| ${d} > ${tolerance}). ` +
+          `One of the files it ran is damaged, or manifest.json lists them wrongly: ${filesOf(cfg, m).join(', ')}; re-export the bundle with the trainer`);
+      }
+      worstDiff = Math.max(worstDiff, d);
+    });
+    rows += pick.length;
+    names.push(configName(cfg));
+  }
+  return { rows, cases: names, worstDiff, ms: performance.now() - t0 };
+}
