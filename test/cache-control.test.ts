@@ -2,7 +2,9 @@
  * Cache control in Node over HTTP, with a Map-backed stand-in for the Cache API that can run
  * out of space (the real Cache API and a real quota are exercised in Chromium by
  * e2e/cache.e2e.ts): isCached / clearCache per model, a ModelFiles map, a bundle stored whole or
- * not at all, and StorageFullError through onCacheError.
+ * not at all, StorageFullError through onCacheError, and integrity (the manifest's sha256 per
+ * file): a flipped byte is refused with a BundleError naming the file, never cached, and a
+ * damaged cached copy is dropped and fetched again.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -21,6 +23,8 @@ import { TINY, tinyManifest } from './helpers';
 let server: Server;
 let origin: string;
 const hits: string[] = [];
+/** Files served with one byte flipped (a damaged download). */
+const flip = new Set<string>();
 
 beforeAll(async () => {
   // /a/<file> and /b/<file> serve the tiny bundle (two models); /hashed/<file>-x serves it under other names.
@@ -30,6 +34,7 @@ beforeAll(async () => {
     hits.push(path);
     try {
       const body = readFileSync(join(TINY, file));
+      if (flip.has(file)) body[body.byteLength >> 1] ^= 0x01;
       res.setHeader('content-length', body.byteLength);
       res.end(body);
     } catch {
@@ -65,6 +70,7 @@ function installCaches(capacity = Infinity): Map<string, Uint8Array> {
 afterEach(() => {
   delete (globalThis as { caches?: unknown }).caches;
   hits.length = 0;
+  flip.clear();
 });
 
 const files = ['manifest.json', ...bundleFiles(tinyManifest())];
@@ -171,5 +177,36 @@ describe('storage full', () => {
     const errors: unknown[] = [];
     await loadBundle(`${origin}/a/`, { onCacheError: (e) => errors.push(e) });
     expect(errors).toEqual([]);
+  });
+});
+
+describe('integrity with the cache', () => {
+  it('a flipped byte in a layer file: BundleError naming that file, and nothing is cached', async () => {
+    const store = installCaches();
+    flip.add('layer_02.weights');
+    const err = await loadBundle(`${origin}/a/`).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BundleError);
+    expect(String(err)).toMatch(/bundle file layer_02\.weights at .* is damaged: its SHA-256 is [0-9a-f]{64}, manifest\.json says [0-9a-f]{64}/);
+    expect(store.size).toBe(0);
+    expect(await isCached(`${origin}/a/`)).toBe(false);
+  });
+
+  it('the same through a ModelFiles map (the model package): the error names the file', async () => {
+    flip.add('layer_01.onnx');
+    const m: ModelFiles = { name: '@test/tiny', files: Object.fromEntries(files.map((f) => [f, `${origin}/hashed/${f}-x`])) };
+    await expect(loadBundle(m)).rejects.toThrow(/bundle file layer_01\.onnx at @test\/tiny is damaged/);
+  });
+
+  it('a damaged cached copy is dropped and fetched again; the cache ends up healthy', async () => {
+    const store = installCaches();
+    await loadBundle(`${origin}/a/`);
+    const key = [...store.keys()].find((k) => k.includes('/a/layer_03.weights'))!;
+    store.get(key)![100] ^= 0xff; // the stored copy rots
+    hits.length = 0;
+    const bundle = await loadBundle(`${origin}/a/`);
+    expect(bundle.graphs.layerWeights).toHaveLength(4);
+    expect(hits).toEqual(['/a/manifest.json', '/a/layer_03.weights']); // only the damaged file is refetched
+    expect(Buffer.from(store.get(key)!).equals(readFileSync(join(TINY, 'layer_03.weights')))).toBe(true);
+    expect(await isCached(`${origin}/a/`)).toBe(true);
   });
 });
