@@ -34,7 +34,7 @@ beforeAll(async () => {
     hits.push(path);
     try {
       const body = readFileSync(join(TINY, file));
-      if (flip.has(file)) body[body.byteLength >> 1] ^= 0x01;
+      if (flip.has(file)) body[body.byteLength >> 1]! ^= 0x01;
       res.setHeader('content-length', body.byteLength);
       res.end(body);
     } catch {
@@ -201,7 +201,7 @@ describe('integrity with the cache', () => {
     const store = installCaches();
     await loadBundle(`${origin}/a/`);
     const key = [...store.keys()].find((k) => k.includes('/a/layer_03.weights'))!;
-    store.get(key)![100] ^= 0xff; // the stored copy rots
+    store.get(key)![100]! ^= 0xff; // the stored copy rots
     hits.length = 0;
     const bundle = await loadBundle(`${origin}/a/`);
     expect(bundle.graphs.layerWeights).toHaveLength(4);
