@@ -51,22 +51,22 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Start `vite preview` of the app; resolves once it answers. */
-async function startPreview(app: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(app, 'node_modules/vite/bin/vite.js'), 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
-    { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Start the app's own `vite preview` (or `vite`, the dev server); resolves once it answers. */
+async function startVite(app: string, port: number, mode: 'preview' | 'dev'): Promise<ChildProcess> {
+  const args = [...(mode === 'preview' ? ['preview'] : []), '--host', '127.0.0.1', '--port', String(port), '--strictPort'];
+  const child = spawn(process.execPath, [join(app, 'node_modules/vite/bin/vite.js'), ...args], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout!.on('data', (d: Buffer) => { log += d.toString(); });
   child.stderr!.on('data', (d: Buffer) => { log += d.toString(); });
   for (let i = 0; i < 100; i++) {
-    if (child.exitCode !== null) throw new Error(`vite preview exited (${child.exitCode}):\n${log}`);
+    if (child.exitCode !== null) throw new Error(`vite ${mode} exited (${child.exitCode}):\n${log}`);
     try {
       if ((await fetch(`http://127.0.0.1:${port}/`)).ok) return child;
     } catch { /* not up yet */ }
     await new Promise((r) => setTimeout(r, 200));
   }
   child.kill();
-  throw new Error(`vite preview did not answer on port ${port}:\n${log}`);
+  throw new Error(`vite ${mode} did not answer on port ${port}:\n${log}`);
 }
 
 export const tests = {
@@ -113,7 +113,7 @@ export const tests = {
 
       lap('type-checked and built');
       const port = await freePort();
-      preview = await startPreview(app, port);
+      preview = await startVite(app, port, 'preview');
       // A browser as most users have it here: without the WebGPU flags of e2e/run.ts (whose
       // SwiftShader adapter is a software GPU far slower than WASM), so backend "auto" finds WASM.
       const browser = await chromium.launch({
@@ -140,7 +140,7 @@ export const tests = {
 
         const query = 'how does a search engine rank documents';
         await tab.fill('#query', query);
-        await tab.dispatchEvent('#query', 'change');
+        await tab.press('#query', 'Enter'); // what the README tells the user to do
         const done = tab.locator('#status[data-state="done"], #status[data-state="error"]');
         await done.waitFor({ timeout: 60_000 });
         assert.equal(await done.getAttribute('data-state'), 'done', `search failed: ${await done.textContent()}`);
@@ -169,6 +169,28 @@ export const tests = {
         }
         assert.deepEqual(errors, [], `console errors:\n${errors.join('\n')}`);
         lap('searched, re-ranked and checked');
+        preview.kill();
+
+        // `npm run dev` (the README's next step): the dev server serves the packages from
+        // node_modules as they are (optimizeDeps.exclude) and the same search works.
+        const devPort = await freePort();
+        preview = await startVite(app, devPort, 'dev');
+        const dev = await browser.newPage();
+        const devErrors: string[] = [];
+        dev.on('console', (m) => { if (m.type() === 'error') devErrors.push(`${m.text()} (${m.location().url})`); });
+        dev.on('pageerror', (e) => devErrors.push(e.message));
+        await dev.goto(`http://127.0.0.1:${devPort}/`);
+        await dev.locator('#status[data-state="ready"]').waitFor({ timeout: 120_000 })
+          .catch(async () => { throw new Error(`dev server: model did not load: ${await dev.locator('#status').textContent()}; errors: ${devErrors.join('\n')}`); });
+        await dev.fill('#query', query);
+        await dev.press('#query', 'Enter');
+        const devDone = dev.locator('#status[data-state="done"], #status[data-state="error"]');
+        await devDone.waitFor({ timeout: 60_000 });
+        assert.equal(await devDone.getAttribute('data-state'), 'done', `dev server: search failed: ${await devDone.textContent()}`);
+        const devIds = await dev.locator('#results li').evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset.id));
+        assert.deepEqual(devIds, rows.map((r) => r.id), 'the dev server ranks as the production build does');
+        assert.deepEqual(devErrors, [], `dev server console errors:\n${devErrors.join('\n')}`);
+        lap('dev server searched');
       } finally {
         await browser.close();
       }
