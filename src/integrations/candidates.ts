@@ -3,7 +3,7 @@
  * reranker, the first stage's scores fused in (`firstStageScores`, src/fusion.ts), and hand
  * the hits back in the new order with the scores that made it.
  */
-import { InputError, OptionsError } from '../errors';
+import { InputError, OptionsError, showValue } from '../errors';
 import type { RankOptions, RankResult, RerankConfig, RerankerInterface } from '../types';
 
 /** Per-call options shared by the integrations. All optional. */
@@ -47,14 +47,11 @@ export interface RerankedCandidates<T> {
   result: RankResult;
 }
 
-const positiveInt = (name: string, v: number | undefined): void => {
-  if (v !== undefined && !(Number.isInteger(v) && v > 0)) {
-    throw new OptionsError(`MatryoshkaReranker: option "${name}" must be a positive integer, got ${JSON.stringify(v)}`);
-  }
-};
-
+/** Throws OptionsError unless `v` is undefined or a positive integer. */
 export function checkCount(name: string, v: number | undefined): void {
-  positiveInt(name, v);
+  if (v !== undefined && !(Number.isInteger(v) && v > 0)) {
+    throw new OptionsError(`MatryoshkaReranker: option "${name}" must be a positive integer, got ${showValue(v)}`);
+  }
 }
 
 /**
@@ -68,7 +65,7 @@ export async function rerankCandidates<T>(
   if (!reranker || typeof reranker.rank !== 'function') {
     throw new OptionsError('MatryoshkaReranker: the first argument must be a reranker (createWorkerReranker / createReranker / createAdaptiveReranker)');
   }
-  positiveInt('topK', options.topK);
+  checkCount('topK', options.topK);
   const passages = hits.map((h, i) => {
     const t = text(h, i);
     if (typeof t !== 'string') throw new InputError(`MatryoshkaReranker: the text of hit ${i} is ${typeof t}, not a string; check option "text"`);

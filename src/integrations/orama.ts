@@ -7,7 +7,7 @@
  *   page.hits // [{ id, score, document, firstStageScore, modelScore, truncated }]
  */
 import { type AnyOrama, type Result, type Results, search, type SearchParams, type TypedDocument } from '@orama/orama';
-import { InputError, OptionsError } from '../errors';
+import { InputError, OptionsError, showValue } from '../errors';
 import type { RankResult, RerankerInterface } from '../types';
 import { checkCount, recordText, rerankCandidates, type RerankCandidatesOptions } from './candidates';
 
@@ -46,7 +46,7 @@ export async function searchAndRerank<T extends AnyOrama, D = TypedDocument<T>>(
   const limit = (params as { limit?: number }).limit ?? 10;
   const offset = (params as { offset?: number }).offset ?? 0;
   checkCount('candidates', options.candidates);
-  if (!(Number.isInteger(offset) && offset >= 0)) throw new OptionsError(`MatryoshkaReranker: params.offset must be a non-negative integer, got ${JSON.stringify(offset)}`);
+  if (!(Number.isInteger(offset) && offset >= 0)) throw new OptionsError(`MatryoshkaReranker: params.offset must be a non-negative integer, got ${showValue(offset)}`);
   checkCount('limit', limit);
   const candidates = Math.max(options.candidates ?? 50, offset + limit);
   const found = await search(db, { ...params, limit: candidates, offset: 0 } as SearchParams<T, D>);
