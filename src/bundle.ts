@@ -27,8 +27,16 @@ export interface LoadedBundle {
   adapters: Map<string, Float32Tensor>;
   /** golden.json (manifest `golden`): the load-time canary's rows come from it. */
   golden: unknown;
-  /** Time spent checking sizes and SHA-256 of the files (ms). */
-  verifyMs: number;
+  /**
+   * Resolves once every file's SHA-256 matched the manifest (then the fetched files are cached,
+   * as one unit, and cached copies of older bundle versions are dropped); rejects with the
+   * BundleError of the first damaged file. Sizes are checked as each file is read; the hashes
+   * run off the main thread (WebCrypto) while the caller creates sessions, and must be awaited
+   * before anything runs.
+   */
+  verified: Promise<void>;
+  /** Time the hashes took, summed over the files (ms; mostly overlapped with other work). */
+  hashMs(): number;
 }
 
 export interface LoadOptions {
@@ -46,13 +54,15 @@ export interface BundleSource {
   /** The model's identity (folder URL or path, or the file map's name), for messages and the cache. */
   location: string;
   /**
-   * Read `file`. With `check`, the bytes are passed to it before they are returned (and before
-   * they are queued for the cache); a cached copy that fails it is dropped and fetched again once.
+   * Read `file`. With `check` (size and hash, src/integrity.ts): a cached copy is checked
+   * before it is returned, and one that fails is dropped and fetched again once; a fresh copy
+   * is passed to `check` as it is returned (the caller awaits that promise) and is queued for
+   * the cache, which `done` writes.
    */
   read(file: string, onBytes: (loaded: number, total: number, fromCache: boolean) => void, check?: (bytes: Uint8Array) => Promise<void>): Promise<Uint8Array>;
   /**
-   * Called after every file was read (and checked): stores the fetched files in the cache as
-   * one unit and drops cached files of older bundle versions. Resolves with the
+   * Call only after every file was read and passed its check: stores the fetched files in the
+   * cache as one unit and drops cached files of older bundle versions. Resolves with the
    * StorageFullError when the bundle did not fit, else null.
    */
   done?(): Promise<StorageFullError | null>;
@@ -120,7 +130,7 @@ export async function openSource(model: ModelSource, opts: LoadOptions, version?
       const where = locator.locate(file);
       if (where.kind === 'fs') {
         const bytes = await readFsFile(file, where.path, onBytes);
-        await check?.(bytes);
+        void check?.(bytes);
         return bytes;
       }
       const key = cacheKey(where.url, locator.id, version ?? '');
@@ -137,8 +147,8 @@ export async function openSource(model: ModelSource, opts: LoadOptions, version?
         }
       }
       const bytes = await fetchFile(file, where.url, fetchFn, (n, total) => onBytes(n, total, false));
-      await check?.(bytes);
-      if (cacheable) toStore.push([file, key, bytes]);
+      void check?.(bytes);
+      if (cacheable) toStore.push([file, key, bytes]); // written by done(), once every check passed
       return bytes;
     },
     async done() {
@@ -219,8 +229,8 @@ export async function readManifest(model: ModelSource, opts: LoadOptions = {}): 
 
 /**
  * Load every file the runtime needs. Progress `fraction` counts files (JSON files are tiny).
- * Fetched files are cached once the whole bundle was read and parsed; a bundle that does not fit
- * in storage goes to `opts.onCacheError` (the load still succeeds).
+ * Fetched files are cached once every file passed its check (`verified`); a bundle that does not
+ * fit in storage goes to `opts.onCacheError` (the load still succeeds).
  */
 export async function loadBundle(model: ModelSource, opts: LoadOptions = {}): Promise<LoadedBundle> {
   const { manifest, version } = await readManifest(model, opts);
@@ -229,42 +239,51 @@ export async function loadBundle(model: ModelSource, opts: LoadOptions = {}): Pr
   const g = manifest.graphs;
   const files = [...new Set(bundleFiles(manifest))];
   const bytes = new Map<string, Uint8Array>();
-  let verifyMs = 0;
+  // the latest check of each file (a cached copy that failed its check is read again)
+  const hashes = new Map<string, Promise<void>>();
+  let hashMs = 0;
   for (let i = 0; i < files.length; i++) {
     throwIfAborted(opts.signal);
     const file = files[i]!;
-    const check = async (data: Uint8Array) => {
+    const check = (data: Uint8Array): Promise<void> => {
       const t0 = performance.now();
-      try {
-        await verifyFile(file, data, manifest.files[file], source.location);
-      } finally {
-        verifyMs += performance.now() - t0;
-      }
+      const p = verifyFile(file, data, manifest.files[file], source.location).finally(() => { hashMs += performance.now() - t0; });
+      p.catch(() => {}); // awaited through `verified`; never an unhandled rejection meanwhile
+      hashes.set(file, p);
+      return p;
     };
     const data = await source.read(file, (loaded, total, fromCache) => {
       opts.onProgress?.({ file, loadedBytes: loaded, totalBytes: total, fraction: (i + (total > 0 ? loaded / total : 0)) / files.length, fromCache });
     }, check);
+    if (data.byteLength !== manifest.files[file]!.bytes) await hashes.get(file); // throws the size error naming the file
     bytes.set(file, data);
   }
   if (opts.signal?.aborted) throw new AbortError('MatryoshkaReranker: loading the bundle was aborted');
+  const onCacheError = opts.onCacheError ?? ((e: StorageFullError) => console.warn(e.message));
+  // Cache only a bundle whose every file passed its check, as one unit (source.done).
+  const verified = Promise.all(hashes.values()).then(() => source.done?.()).then((full) => { if (full) onCacheError(full); });
+  verified.catch(() => {}); // the caller awaits it later: no unhandled rejection meanwhile
   const get = (f: string) => bytes.get(f)!;
-  const bundle: LoadedBundle = {
-    location: source.location,
-    manifest,
-    tokenizerJson: parseJson(get(manifest.input.tokenizer), manifest.input.tokenizer),
-    tokenizerConfig: parseJson(get(manifest.input.tokenizerConfig), manifest.input.tokenizerConfig),
-    graphs: {
-      embeddings: get(g.embeddings), layers: g.layers.map(get), compress: get(g.compress),
-      ...(g.plainLayers ? { plainLayers: g.plainLayers.map(get) } : {}),
-      ...(g.layerWeights ? { layerWeights: g.layerWeights.map(get) } : {}),
-    },
-    adapters: parseSafetensors(get(manifest.adapters.file), manifest.adapters.file),
-    golden: parseJson(get(manifest.golden), manifest.golden),
-    verifyMs,
-  };
-  const full = await source.done?.();
-  if (full) (opts.onCacheError ?? ((e: StorageFullError) => console.warn(e.message)))(full);
-  return bundle;
+  try {
+    return {
+      location: source.location,
+      manifest,
+      tokenizerJson: parseJson(get(manifest.input.tokenizer), manifest.input.tokenizer),
+      tokenizerConfig: parseJson(get(manifest.input.tokenizerConfig), manifest.input.tokenizerConfig),
+      graphs: {
+        embeddings: get(g.embeddings), layers: g.layers.map(get), compress: get(g.compress),
+        ...(g.plainLayers ? { plainLayers: g.plainLayers.map(get) } : {}),
+        ...(g.layerWeights ? { layerWeights: g.layerWeights.map(get) } : {}),
+      },
+      adapters: parseSafetensors(get(manifest.adapters.file), manifest.adapters.file),
+      golden: parseJson(get(manifest.golden), manifest.golden),
+      verified,
+      hashMs: () => hashMs,
+    };
+  } catch (e) {
+    await verified; // a damaged file is reported as such, before what parsing it made of it
+    throw e;
+  }
 }
 
 /** Read one JSON file of a bundle (e.g. golden.json) with the same rules. */

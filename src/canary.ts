@@ -2,9 +2,12 @@
  * The load-time canary: a few rows of the bundle's golden.json are tokenized and scored on the
  * chosen backend, and must match the trainer's PyTorch scores within the golden tolerance
  * (at most 1e-3). It catches what file hashes cannot: graphs listed in the wrong order, a
- * manifest that does not describe its graphs, a backend that computes wrongly. Three cases
- * cover every graph: the full configuration (plain layers), the deepest shallower exit (LoRA
- * graphs with `vertical`) and a compressed full-depth one (LoRA graphs with `h<r>`, compress).
+ * manifest that does not describe its graphs, a backend that computes wrongly. It must stay
+ * cheap (under 10% of the load), so it runs one row (the shortest) of two cases that between
+ * them run every LoRA graph, the compress graph, the embeddings and both adapter kinds: a
+ * compressed full-depth configuration (plain layer 1, LoRA graphs 2..N with `h<r>`) and the
+ * shallowest exit (LoRA graphs from layer 1 with `vertical`). The plain twins of layers 2..N
+ * share their weights file with the LoRA graphs that run, and their bytes are hashed.
  */
 import { adaptersAt, configName, resolveConfig, type ResolvedConfig } from './config';
 import { BundleError, ConfigError } from './errors';
@@ -23,7 +26,7 @@ interface GoldenCase {
 }
 
 /** Rows per chosen case (the shortest ones: the canary must stay cheap). */
-const ROWS_PER_CASE = 2;
+const ROWS_PER_CASE = 1;
 const MAX_TOLERANCE = 1e-3;
 
 export interface CanaryReport {
@@ -65,11 +68,13 @@ function chooseCases(cases: GoldenCase[], m: Manifest): { c: GoldenCase; i: numb
       throw e;
     }
   });
-  const picks = [
-    resolved.find((r) => r.cfg.depth === n && !r.cfg.compress),
-    [...resolved].filter((r) => r.cfg.depth < n).sort((a, b) => b.cfg.depth - a.cfg.depth)[0],
-    resolved.find((r) => r.cfg.depth === n && r.cfg.compress),
-  ].filter((r): r is (typeof resolved)[number] => r !== undefined);
+  const shortest = (r: (typeof resolved)[number]) => Math.min(...r.c.inputIds.map((ids) => ids.length));
+  const best = (list: typeof resolved, key: (r: (typeof resolved)[number]) => number) => [...list].sort((a, b) => key(a) - key(b) || shortest(a) - shortest(b))[0];
+  const full = best(resolved.filter((r) => r.cfg.depth === n && r.cfg.compress), (r) => r.cfg.compress!.layers[0]!) ??
+    best(resolved.filter((r) => r.cfg.depth === n), () => 0);
+  const shallow = best(resolved.filter((r) => r.cfg.depth < n && !r.cfg.compress), (r) => r.cfg.depth) ??
+    best(resolved.filter((r) => r.cfg.depth < n), (r) => r.cfg.depth);
+  const picks = [full ?? shallow].filter((r): r is (typeof resolved)[number] => r !== undefined);
   return picks.length ? picks : [resolved[0]!];
 }
 

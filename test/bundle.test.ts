@@ -72,30 +72,51 @@ describe('loadBundle over fetch', () => {
 
   it('a reload is served from the Cache API, except manifest.json', async () => {
     const store = installFakeCaches();
-    await loadBundle(base, {});
+    await (await loadBundle(base, {})).verified; // files enter the cache once their hashes matched
     const first = hits.length;
     expect(store.size).toBe(first - 1);
     hits.length = 0;
     const progress: LoadProgress[] = [];
-    await loadBundle(base, { onProgress: (p) => progress.push(p) });
+    await (await loadBundle(base, { onProgress: (p) => progress.push(p) })).verified;
     expect(hits).toEqual(['manifest.json']);
     expect(progress.every((p) => p.fromCache)).toBe(true);
   });
 
   it('a changed manifest invalidates the cached files; cache: false bypasses the cache', async () => {
     const store = installFakeCaches();
-    await loadBundle(base, {});
+    await (await loadBundle(base, {})).verified;
     hits.length = 0;
     const m = JSON.parse(readFileSync(join(TINY, 'manifest.json'), 'utf8')) as { training: unknown };
     m.training = { note: 'retrained' };
     manifestOverride = JSON.stringify(m);
-    await loadBundle(base, {});
+    await (await loadBundle(base, {})).verified;
     expect(hits).toContain('layer_01.onnx');
     const versions = new Set([...store.keys()].map((k) => new URL(k).searchParams.get('mrr-v')));
     expect(versions.size).toBe(1); // the old export's files were dropped
     hits.length = 0;
     await loadBundle(base, { cache: false });
     expect(hits).toContain('adapters.safetensors');
+  });
+
+  it('a damaged copy in the cache is dropped and fetched again; a damaged download is refused and not cached', async () => {
+    const store = installFakeCaches();
+    await (await loadBundle(base, {})).verified;
+    const key = [...store.keys()].find((k) => k.includes('/layer_02.weights'))!;
+    const bad = new Uint8Array(store.get(key)!);
+    bad[100] = bad[100]! ^ 0xff;
+    store.set(key, bad);
+    hits.length = 0;
+    await (await loadBundle(base, {})).verified;
+    expect(hits).toEqual(['manifest.json', 'layer_02.weights']);
+    expect(store.get(key)).toEqual(new Uint8Array(readFileSync(join(TINY, 'layer_02.weights'))));
+    // the server now sends a damaged file: the load fails naming it, and the cache keeps no copy
+    store.clear();
+    const m = JSON.parse(readFileSync(join(TINY, 'manifest.json'), 'utf8')) as { files: Record<string, { sha256: string }> };
+    m.files['compress.onnx']!.sha256 = '0'.repeat(64);
+    manifestOverride = JSON.stringify(m);
+    const b = await loadBundle(base, {});
+    await expect(b.verified).rejects.toThrow(/bundle file compress\.onnx at http:\/\/127\.0\.0\.1:\d+\/tiny\/ is damaged: its SHA-256 is [0-9a-f]{64}, manifest\.json says 0{64}/);
+    expect([...store.keys()].some((k) => k.includes('/compress.onnx'))).toBe(false);
   });
 
   it('names a missing file and its URL', async () => {

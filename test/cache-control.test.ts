@@ -73,6 +73,13 @@ afterEach(() => {
   flip.clear();
 });
 
+/** Load as the engine does: the bundle, then its `verified` promise (hashes, then the cache write). */
+async function load(...args: Parameters<typeof loadBundle>): Promise<Awaited<ReturnType<typeof loadBundle>>> {
+  const bundle = await loadBundle(...args);
+  await bundle.verified;
+  return bundle;
+}
+
 const files = ['manifest.json', ...bundleFiles(tinyManifest())];
 const tinyBytes = files.slice(1).reduce((s, f) => s + readFileSync(join(TINY, f)).byteLength, 0);
 
@@ -82,13 +89,13 @@ describe('isCached / clearCache', () => {
     const a = `${origin}/a/`;
     const b = `${origin}/b`;
     expect(await isCached(a)).toBe(false);
-    await loadBundle(a);
-    await loadBundle(b);
+    await load(a);
+    await load(b);
     expect(store.size).toBe(2 * (files.length - 1));
     expect(await isCached(a)).toBe(true);
     expect(await isCached(`${origin}/a`)).toBe(true); // the same folder without the slash
     hits.length = 0;
-    await loadBundle(a);
+    await load(a);
     expect(hits).toEqual(['/a/manifest.json']); // isCached true: only manifest.json is fetched
 
     expect(await clearCache(a)).toBe(files.length - 1);
@@ -100,7 +107,7 @@ describe('isCached / clearCache', () => {
 
   it('isCached is false when one file is missing from the cache', async () => {
     const store = installCaches();
-    await loadBundle(`${origin}/a/`);
+    await load(`${origin}/a/`);
     const key = [...store.keys()].find((k) => k.includes('/a/layer_02.onnx'))!;
     store.delete(key);
     expect(await isCached(`${origin}/a/`)).toBe(false);
@@ -123,7 +130,7 @@ describe('a ModelFiles map (the model package)', () => {
   it('loads from per-file URLs, caches under its name, and isCached / clearCache take it', async () => {
     const store = installCaches();
     const m = map('@test/tiny');
-    const bundle = await loadBundle(m);
+    const bundle = await load(m);
     expect(bundle.manifest.name).toBe('tiny-random');
     expect(bundle.location).toBe('@test/tiny');
     expect(hits).toContain('/hashed/layer_03.weights-x');
@@ -136,7 +143,7 @@ describe('a ModelFiles map (the model package)', () => {
   it('names a file the map lacks; the option check names a map without manifest.json', async () => {
     const m = map();
     delete m.files['layer_04.weights'];
-    await expect(loadBundle(m)).rejects.toThrow(/no entry for layer_04\.weights/);
+    await expect(load(m)).rejects.toThrow(/no entry for layer_04\.weights/);
     expect(() => resolveOptions({ model: { files: { 'x.onnx': 'x' } } })).toThrow(OptionsError);
     expect(() => resolveOptions({ model: { files: { 'manifest.json': 'm' } } })).not.toThrow();
   });
@@ -146,7 +153,7 @@ describe('storage full', () => {
   it('the load succeeds, nothing of the bundle stays cached, and onCacheError gets a StorageFullError saying how to fix it', async () => {
     const store = installCaches(Math.floor(tinyBytes / 2));
     const errors: MatryoshkaError[] = [];
-    const bundle = await loadBundle(`${origin}/a/`, { onCacheError: (e) => errors.push(e) });
+    const bundle = await load(`${origin}/a/`, { onCacheError: (e) => errors.push(e) });
     expect(bundle.graphs.layers).toHaveLength(4);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toBeInstanceOf(StorageFullError);
@@ -162,7 +169,7 @@ describe('storage full', () => {
     const warn = console.warn;
     console.warn = (m: string) => { warned.push(m); };
     try {
-      await loadBundle(`${origin}/a/`);
+      await load(`${origin}/a/`);
     } finally {
       console.warn = warn;
     }
@@ -175,7 +182,7 @@ describe('storage full', () => {
     const cache = await (globalThis as unknown as { caches: CacheStorage }).caches.open('x');
     cache.put = async () => { throw new DOMException('denied', 'SecurityError'); };
     const errors: unknown[] = [];
-    await loadBundle(`${origin}/a/`, { onCacheError: (e) => errors.push(e) });
+    await load(`${origin}/a/`, { onCacheError: (e) => errors.push(e) });
     expect(errors).toEqual([]);
   });
 });
@@ -184,7 +191,7 @@ describe('integrity with the cache', () => {
   it('a flipped byte in a layer file: BundleError naming that file, and nothing is cached', async () => {
     const store = installCaches();
     flip.add('layer_02.weights');
-    const err = await loadBundle(`${origin}/a/`).catch((e: unknown) => e);
+    const err = await load(`${origin}/a/`).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BundleError);
     expect(String(err)).toMatch(/bundle file layer_02\.weights at .* is damaged: its SHA-256 is [0-9a-f]{64}, manifest\.json says [0-9a-f]{64}/);
     expect(store.size).toBe(0);
@@ -194,16 +201,16 @@ describe('integrity with the cache', () => {
   it('the same through a ModelFiles map (the model package): the error names the file', async () => {
     flip.add('layer_01.onnx');
     const m: ModelFiles = { name: '@test/tiny', files: Object.fromEntries(files.map((f) => [f, `${origin}/hashed/${f}-x`])) };
-    await expect(loadBundle(m)).rejects.toThrow(/bundle file layer_01\.onnx at @test\/tiny is damaged/);
+    await expect(load(m)).rejects.toThrow(/bundle file layer_01\.onnx at @test\/tiny is damaged/);
   });
 
   it('a damaged cached copy is dropped and fetched again; the cache ends up healthy', async () => {
     const store = installCaches();
-    await loadBundle(`${origin}/a/`);
+    await load(`${origin}/a/`);
     const key = [...store.keys()].find((k) => k.includes('/a/layer_03.weights'))!;
     store.get(key)![100]! ^= 0xff; // the stored copy rots
     hits.length = 0;
-    const bundle = await loadBundle(`${origin}/a/`);
+    const bundle = await load(`${origin}/a/`);
     expect(bundle.graphs.layerWeights).toHaveLength(4);
     expect(hits).toEqual(['/a/manifest.json', '/a/layer_03.weights']); // only the damaged file is refetched
     expect(Buffer.from(store.get(key)!).equals(readFileSync(join(TINY, 'layer_03.weights')))).toBe(true);

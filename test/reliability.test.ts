@@ -14,7 +14,7 @@ import { runTest, skip, type E2EContext } from '../e2e/run';
 import { createReranker } from '../src/index';
 import type { Engine } from '../src/engine';
 import { BundleError, ConfigError, OptionsError, showValue } from '../src/errors';
-import { CHARS_PER_TOKEN, RowTokenizer } from '../src/tokenize';
+import { RowTokenizer } from '../src/tokenize';
 import { readJson, TINY, tinyManifest } from './helpers';
 
 let rr: Engine;
@@ -52,7 +52,7 @@ describe('bounded tokenizing, whatever the script', () => {
     });
     const texts = hostileTexts();
     const r = await rr.rank('a query', Object.values(texts));
-    const bound = tinyManifest().input.maxPassageTokens * CHARS_PER_TOKEN;
+    const bound = tinyManifest().input.maxPassageTokens * 16; // the bound docs/runtime.md states (CHARS_PER_TOKEN)
     expect(Math.max(...lengths)).toBeLessThanOrEqual(bound);
     expect(r.results).toHaveLength(5);
     for (const x of r.results) {
@@ -177,9 +177,10 @@ describe('a damaged bundle is refused with a BundleError naming the file', () =>
 
   it('the intact bundle reports what its checks cost', () => {
     const r = rr.loadReport!;
-    expect(r.canary.rows).toBeGreaterThanOrEqual(4);
+    expect(r.canary.rows).toBeGreaterThanOrEqual(1);
     expect(r.canary.worstDiff).toBeLessThan(1e-3);
-    expect(r.verifyMs).toBeGreaterThan(0);
+    expect(r.hashMs).toBeGreaterThan(0);
+    expect(r.hashWaitMs).toBeGreaterThanOrEqual(0);
   });
 });
 

@@ -5,6 +5,7 @@ python -m mrr.export --ckpt runs/main/compensate.pt --out ../models/minilm-l6-sc
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -376,8 +377,26 @@ def export_bundle(model: MatryoshkaReranker, tokenizer_json: Path, out: Path, na
         "golden": "golden.json", "goldenConfigs": golden,
         "hf": "hf" if hf else None, "training": training or {},
     }
+    manifest["files"] = file_table(out, manifest)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return manifest
+
+
+def runtime_files(m: dict) -> list[str]:
+    """Every file the runtime reads (src/manifest.ts bundleFiles), in its load order."""
+    g = m["graphs"]
+    return [m["input"]["tokenizer"], m["input"]["tokenizerConfig"], g["embeddings"], *g.get("layerWeights", []),
+            *g["layers"], *g.get("plainLayers", []), g["compress"], m["adapters"]["file"], m["golden"]]
+
+
+def file_table(out: Path, m: dict) -> dict:
+    """The manifest's `files`: size and SHA-256 of every runtime file (docs/bundle-format.md), which the
+    runtime checks at load."""
+    table = {}
+    for f in runtime_files(m):
+        data = (out / f).read_bytes()
+        table[f] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    return table
 
 
 def fusion_json(weight: float) -> dict:

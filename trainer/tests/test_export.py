@@ -34,6 +34,19 @@ def test_manifest_lists_every_file(bundle):
     assert m["configurations"][0]["flopsRatio"] < 1 and len(m["goldenConfigs"]) >= 10
 
 
+def test_manifest_has_size_and_sha256_of_every_runtime_file(bundle):
+    import hashlib
+    out, _ = bundle
+    m = json.loads((out / "manifest.json").read_text())
+    g = m["graphs"]
+    runtime = [m["input"]["tokenizer"], m["input"]["tokenizerConfig"], g["embeddings"], *g["layerWeights"], *g["layers"],
+               *g["plainLayers"], g["compress"], m["adapters"]["file"], m["golden"]]
+    assert sorted(m["files"]) == sorted(runtime)
+    for f, e in m["files"].items():
+        data = (out / f).read_bytes()
+        assert e == {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}, f
+
+
 def test_onnx_matches_pytorch_for_every_golden_config(bundle):
     out, model = bundle
     runner = BundleRunner(out)
