@@ -19,7 +19,7 @@ const CALLER_ERRORS = ['OptionsError', 'ConfigError', 'InputError'];
 let rr: Engine;
 beforeAll(async () => {
   rr = await createReranker({ model: TINY, backend: 'wasm', numThreads: 1 });
-});
+}, 120_000);
 afterAll(async () => {
   await rr.dispose();
 });

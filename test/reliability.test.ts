@@ -20,7 +20,7 @@ import { readJson, TINY, tinyManifest } from './helpers';
 let rr: Engine;
 beforeAll(async () => {
   rr = await createReranker({ model: TINY, backend: 'wasm', numThreads: 1 });
-});
+}, 120_000);
 afterAll(async () => {
   await rr.dispose();
 });
