@@ -16,5 +16,6 @@ export default defineConfig({
   worker: { format: 'es' },
   // Scan only this repo's pages: e2e/example-app imports the packed package, not src/.
   optimizeDeps: { exclude: ['onnxruntime-web'], entries: ['index.html', 'bench/browser/index.html', 'e2e/pages/*.html'] },
+  // beforeAll hooks load models: on a shared 2-core machine that can take longer than vitest's 10 s default.
   test: { include: ['test/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 },
 });

@@ -1,14 +1,15 @@
 /**
  * Bundle loading (docs/bundle-format.md): manifest.json first, then every file it lists, from
- * a URL (fetch, cached with the Cache API in browsers) or a local folder (Node fs). Reports
+ * a folder URL (fetch, cached with the Cache API in browsers), a local folder (Node fs), or a
+ * map of file URLs (`ModelFiles`, e.g. the model package's bundler-resolved files). Reports
  * progress per file and names the file in every error.
  */
-import { cacheDelete, cacheGet, cacheKey, cachePut, hashText, openCache, pruneVersions } from './cache';
-import { AbortError, BundleError, throwIfAborted } from './errors';
+import { cacheDelete, cacheGet, cacheKey, cachePutAll, hashText, isInlineUrl, openCache, pruneVersions } from './cache';
+import { AbortError, BundleError, type StorageFullError, throwIfAborted } from './errors';
 import { verifyFile } from './integrity';
 import { bundleFiles, type Manifest, parseManifest } from './manifest';
 import { parseSafetensors, type Float32Tensor } from './safetensors';
-import type { LoadProgress } from './types';
+import type { LoadProgress, ModelSource } from './types';
 
 export interface LoadedBundle {
   /** Where it came from (URL or absolute path), for messages. */
@@ -27,10 +28,11 @@ export interface LoadedBundle {
   /** golden.json (manifest `golden`): the load-time canary's rows come from it. */
   golden: unknown;
   /**
-   * Resolves once every file's SHA-256 matched the manifest (then cached copies of older
-   * bundle versions are dropped); rejects with the BundleError of the first damaged file.
-   * Sizes are checked as each file is read; the hashes run off the main thread (WebCrypto)
-   * while the caller creates sessions, and must be awaited before anything runs.
+   * Resolves once every file's SHA-256 matched the manifest (then the fetched files are cached,
+   * as one unit, and cached copies of older bundle versions are dropped); rejects with the
+   * BundleError of the first damaged file. Sizes are checked as each file is read; the hashes
+   * run off the main thread (WebCrypto) while the caller creates sessions, and must be awaited
+   * before anything runs.
    */
   verified: Promise<void>;
   /** Time the hashes took, summed over the files (ms; mostly overlapped with other work). */
@@ -43,71 +45,97 @@ export interface LoadOptions {
   signal?: AbortSignal;
   /** Replace `fetch` (tests, custom auth). */
   fetch?: typeof fetch;
+  /** The bundle loaded but could not be cached (storage full). Default: `console.warn` of its message. */
+  onCacheError?: (error: StorageFullError) => void;
 }
 
 /** Reads one bundle file, reporting bytes as they arrive. */
 export interface BundleSource {
+  /** The model's identity (folder URL or path, or the file map's name), for messages and the cache. */
   location: string;
   /**
    * Read `file`. With `check` (size and hash, src/integrity.ts): a cached copy is checked
    * before it is returned, and one that fails is dropped and fetched again once; a fresh copy
-   * is passed to `check` as it is returned (the caller awaits that promise) and enters the
-   * cache only once it passed.
+   * is passed to `check` as it is returned (the caller awaits that promise) and is queued for
+   * the cache, which `done` writes.
    */
   read(file: string, onBytes: (loaded: number, total: number, fromCache: boolean) => void, check?: (bytes: Uint8Array) => Promise<void>): Promise<Uint8Array>;
-  /** Called after every file was read (drops cached files of older bundle versions). */
-  done?(): Promise<void>;
+  /**
+   * Call only after every file was read and passed its check: stores the fetched files in the
+   * cache as one unit and drops cached files of older bundle versions. Resolves with the
+   * StorageFullError when the bundle did not fit, else null.
+   */
+  done?(): Promise<StorageFullError | null>;
 }
 
 const isNode = (): boolean => typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 const isUrl = (s: string): boolean => /^(https?|blob|data):/i.test(s);
+const pageUrl = (): string | undefined => (typeof location !== 'undefined' ? location.href : undefined);
 
-/** Pick the source for `model`: URL -> fetch; `file:` URL or plain path in Node -> fs. */
-export async function openSource(model: string, opts: LoadOptions, version?: string): Promise<BundleSource> {
-  if (!isUrl(model) && isNode()) {
-    let dir = model;
-    if (/^file:/i.test(model)) {
-      const { fileURLToPath } = await import(/* @vite-ignore */ /* webpackIgnore: true */ 'node:url');
-      dir = fileURLToPath(model);
-    }
-    return fsSource(dir);
-  }
-  const base = new URL(model.endsWith('/') ? model : `${model}/`, typeof location !== 'undefined' ? location.href : undefined);
-  const useCache = opts.cache !== false && version !== undefined;
-  return fetchSource(base.href, opts.fetch ?? fetch, useCache ? await openCache() : null, version ?? '');
+/** Where one bundle file is read from. */
+export type FileLocation = { kind: 'url'; url: string } | { kind: 'fs'; path: string };
+
+/** A model's identity and the location of each of its files. */
+export interface ModelLocator {
+  id: string;
+  locate(file: string): FileLocation;
 }
 
-async function fsSource(dir: string): Promise<BundleSource> {
-  const fs = await import(/* @vite-ignore */ /* webpackIgnore: true */ 'node:fs/promises');
-  const path = await import(/* @vite-ignore */ /* webpackIgnore: true */ 'node:path');
-  const root = path.resolve(dir);
+/** Resolve a `ModelSource`: URLs (relative to the page) are fetched; in Node, paths and `file:` URLs are read with fs. */
+export async function locateModel(model: ModelSource): Promise<ModelLocator> {
+  const node = isNode();
+  const toFs = async (p: string): Promise<string> => {
+    const path = await import(/* @vite-ignore */ /* webpackIgnore: true */ 'node:path');
+    if (!/^file:/i.test(p)) return path.resolve(p);
+    const { fileURLToPath } = await import(/* @vite-ignore */ /* webpackIgnore: true */ 'node:url');
+    return fileURLToPath(p);
+  };
+  if (typeof model === 'string') {
+    if (node && !isUrl(model)) {
+      const root = await toFs(model);
+      const path = await import(/* @vite-ignore */ /* webpackIgnore: true */ 'node:path');
+      return { id: root, locate: (file) => ({ kind: 'fs', path: path.join(root, file) }) };
+    }
+    const base = new URL(model.endsWith('/') ? model : `${model}/`, pageUrl()).href;
+    return { id: base, locate: (file) => ({ kind: 'url', url: new URL(file, base).href }) };
+  }
+  const where = new Map<string, FileLocation>();
+  for (const [file, ref] of Object.entries(model.files)) {
+    where.set(file, node && !isUrl(ref) ? { kind: 'fs', path: await toFs(ref) } : { kind: 'url', url: new URL(ref, pageUrl()).href });
+  }
+  const manifest = where.get('manifest.json');
+  const id = model.name ?? (manifest?.kind === 'url' ? manifest.url : manifest?.path) ?? 'model';
   return {
-    location: root,
-    async read(file, onBytes, check) {
-      const full = path.join(root, file);
-      let bytes: Uint8Array;
-      try {
-        bytes = new Uint8Array(await fs.readFile(full));
-      } catch (e) {
-        const code = (e as { code?: string }).code;
-        const why = code === 'ENOENT' ? 'file not found' : (e as Error).message;
-        throw new BundleError(`MatryoshkaReranker: cannot read bundle file ${file} at ${full} (${why}); check that option "model" points to a bundle folder that contains every file listed in manifest.json`);
+    id,
+    locate(file) {
+      const w = where.get(file);
+      if (!w) {
+        throw new BundleError(`MatryoshkaReranker: the file map of model ${id} has no entry for ${file}, which manifest.json lists; add it to "files" (the model package's export lists every file)`);
       }
-      onBytes(bytes.byteLength, bytes.byteLength, false);
-      void check?.(bytes);
-      return bytes;
+      return w;
     },
   };
 }
 
-function fetchSource(base: string, fetchFn: typeof fetch, cache: Cache | null, version: string): BundleSource {
-  const puts: Promise<void>[] = [];
+/** Open `model` for reading; with `version`, fetched files go through the Cache API (unless `opts.cache` is false). */
+export async function openSource(model: ModelSource, opts: LoadOptions, version?: string): Promise<BundleSource> {
+  const locator = await locateModel(model);
+  const useCache = opts.cache !== false && version !== undefined;
+  const cache = useCache ? await openCache() : null;
+  const fetchFn = opts.fetch ?? fetch;
+  const toStore: [string, string, Uint8Array][] = [];
   return {
-    location: base,
+    location: locator.id,
     async read(file, onBytes, check) {
-      const url = new URL(file, base).href;
-      const key = cacheKey(url, version);
-      const hit = await cacheGet(cache, key);
+      const where = locator.locate(file);
+      if (where.kind === 'fs') {
+        const bytes = await readFsFile(file, where.path, onBytes);
+        void check?.(bytes);
+        return bytes;
+      }
+      const key = cacheKey(where.url, locator.id, version ?? '');
+      const cacheable = cache !== null && !isInlineUrl(where.url);
+      const hit = cacheable ? await cacheGet(cache, key) : null;
       if (hit) {
         const bytes = new Uint8Array(await hit.arrayBuffer());
         onBytes(bytes.byteLength, bytes.byteLength, true);
@@ -118,25 +146,45 @@ function fetchSource(base: string, fetchFn: typeof fetch, cache: Cache | null, v
           await cacheDelete(cache, key); // a damaged cached copy: fetch it again below
         }
       }
-      let res: Response;
-      try {
-        res = await fetchFn(url);
-      } catch (e) {
-        throw new BundleError(`MatryoshkaReranker: cannot fetch bundle file ${file} from ${url} (${(e as Error).message}); check option "model" and that the server is reachable`, { cause: e });
-      }
-      if (!res.ok) {
-        throw new BundleError(`MatryoshkaReranker: bundle file ${file} not found at ${url} (HTTP ${res.status}); check that option "model" is the bundle folder URL and that it contains every file listed in manifest.json`);
-      }
-      const bytes = await readBody(res, (n, total) => onBytes(n, total, false));
-      // only a copy that passed its check is cached
-      puts.push((check ? check(bytes) : Promise.resolve()).then(() => cachePut(cache, key, bytes), () => {}));
+      const bytes = await fetchFile(file, where.url, fetchFn, (n, total) => onBytes(n, total, false));
+      void check?.(bytes);
+      if (cacheable) toStore.push([file, key, bytes]); // written by done(), once every check passed
       return bytes;
     },
-    done: async () => {
-      await Promise.all(puts);
-      await pruneVersions(cache, base, version);
+    async done() {
+      if (!cache) return null;
+      const full = await cachePutAll(cache, locator.id, toStore.splice(0));
+      await pruneVersions(cache, locator.id, full ? '' : (version ?? ''));
+      return full;
     },
   };
+}
+
+async function readFsFile(file: string, full: string, onBytes: (loaded: number, total: number, fromCache: boolean) => void): Promise<Uint8Array> {
+  const fs = await import(/* @vite-ignore */ /* webpackIgnore: true */ 'node:fs/promises');
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await fs.readFile(full));
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    const why = code === 'ENOENT' ? 'file not found' : (e as Error).message;
+    throw new BundleError(`MatryoshkaReranker: cannot read bundle file ${file} at ${full} (${why}); check that option "model" points to a bundle folder that contains every file listed in manifest.json`);
+  }
+  onBytes(bytes.byteLength, bytes.byteLength, false);
+  return bytes;
+}
+
+async function fetchFile(file: string, url: string, fetchFn: typeof fetch, onBytes: (loaded: number, total: number) => void): Promise<Uint8Array> {
+  let res: Response;
+  try {
+    res = await fetchFn(url);
+  } catch (e) {
+    throw new BundleError(`MatryoshkaReranker: cannot fetch bundle file ${file} from ${url} (${(e as Error).message}); check option "model" and that the server is reachable`, { cause: e });
+  }
+  if (!res.ok) {
+    throw new BundleError(`MatryoshkaReranker: bundle file ${file} not found at ${url} (HTTP ${res.status}); check that option "model" is the bundle folder URL and that it contains every file listed in manifest.json`);
+  }
+  return readBody(res, onBytes);
 }
 
 async function readBody(res: Response, onBytes: (loaded: number, total: number) => void): Promise<Uint8Array> {
@@ -171,14 +219,22 @@ function parseJson(bytes: Uint8Array, file: string): unknown {
   }
 }
 
-/** Load every file the runtime needs. Progress `fraction` counts files (JSON files are tiny). */
-export async function loadBundle(model: string, opts: LoadOptions = {}): Promise<LoadedBundle> {
-  // manifest.json is always read fresh: its hash versions the cached copies of the other files.
+/** manifest.json, always read fresh (never from the cache): its hash versions the cached copies of the other files. */
+export async function readManifest(model: ModelSource, opts: LoadOptions = {}): Promise<{ manifest: Manifest; version: string }> {
   const plain = await openSource(model, { ...opts, cache: false });
   const manifestBytes = await plain.read('manifest.json', () => {});
-  const manifestText = new TextDecoder().decode(manifestBytes);
   const manifest = parseManifest(parseJson(manifestBytes, 'manifest.json'));
-  const source = await openSource(model, opts, hashText(manifestText));
+  return { manifest, version: hashText(new TextDecoder().decode(manifestBytes)) };
+}
+
+/**
+ * Load every file the runtime needs. Progress `fraction` counts files (JSON files are tiny).
+ * Fetched files are cached once every file passed its check (`verified`); a bundle that does not
+ * fit in storage goes to `opts.onCacheError` (the load still succeeds).
+ */
+export async function loadBundle(model: ModelSource, opts: LoadOptions = {}): Promise<LoadedBundle> {
+  const { manifest, version } = await readManifest(model, opts);
+  const source = await openSource(model, opts, version);
 
   const g = manifest.graphs;
   const files = [...new Set(bundleFiles(manifest))];
@@ -203,7 +259,9 @@ export async function loadBundle(model: string, opts: LoadOptions = {}): Promise
     bytes.set(file, data);
   }
   if (opts.signal?.aborted) throw new AbortError('MatryoshkaReranker: loading the bundle was aborted');
-  const verified = Promise.all(hashes.values()).then(() => source.done?.()).then(() => {});
+  const onCacheError = opts.onCacheError ?? ((e: StorageFullError) => console.warn(e.message));
+  // Cache only a bundle whose every file passed its check, as one unit (source.done).
+  const verified = Promise.all(hashes.values()).then(() => source.done?.()).then((full) => { if (full) onCacheError(full); });
   verified.catch(() => {}); // the caller awaits it later: no unhandled rejection meanwhile
   const get = (f: string) => bytes.get(f)!;
   try {
@@ -229,7 +287,7 @@ export async function loadBundle(model: string, opts: LoadOptions = {}): Promise
 }
 
 /** Read one JSON file of a bundle (e.g. golden.json) with the same rules. */
-export async function readBundleJson(model: string, file: string, opts: LoadOptions = {}): Promise<unknown> {
+export async function readBundleJson(model: ModelSource, file: string, opts: LoadOptions = {}): Promise<unknown> {
   const source = await openSource(model, { ...opts, cache: false });
   return parseJson(await source.read(file, () => {}), file);
 }

@@ -6,6 +6,7 @@
 import { AdapterStore } from './adapters';
 import { checkSessionIo, configureOrt, createSession, type OrtSession, resolveBackend, watchDeviceLost } from './backend';
 import { type LoadedBundle, loadBundle } from './bundle';
+import { requestPersistentStorage } from './cache';
 import { type CanaryReport, runCanary } from './canary';
 import { configName, resolveConfig, toRerankConfig, type ResolvedConfig } from './config';
 import { AbortError, asMatryoshkaError, BundleError, DeviceLostError, DisposedError, OptionsError, throwIfAborted } from './errors';
@@ -63,7 +64,12 @@ export class Engine implements RerankerInterface {
     const opts = resolveOptions(options);
     const backendInfo = await resolveBackend(opts.backend);
     configureOrt(opts.numThreads, opts.wasmPaths);
-    const bundle = await loadBundle(opts.model, { cache: opts.cache, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+    if (opts.persistStorage) await requestPersistentStorage();
+    const bundle = await loadBundle(opts.model, {
+      cache: opts.cache,
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      ...(opts.onCacheError ? { onCacheError: opts.onCacheError } : {}),
+    });
     let sessions: Sessions;
     try {
       sessions = await createSessions(bundle, backendInfo.backend);

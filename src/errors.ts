@@ -32,6 +32,15 @@ export class BundleError extends MatryoshkaError {
   override name = 'BundleError';
 }
 
+/**
+ * The browser's storage for this site is full (QuotaExceededError), so the model could not be
+ * cached. Loading still succeeds: this error is passed to option `onCacheError` (default: a
+ * console warning) and its message says how to make room.
+ */
+export class StorageFullError extends MatryoshkaError {
+  override name = 'StorageFullError';
+}
+
 /** The requested backend cannot run here (e.g. `webgpu` without `navigator.gpu`). */
 export class BackendError extends MatryoshkaError {
   override name = 'BackendError';
@@ -71,6 +80,7 @@ const CLASSES = {
   ConfigError,
   InputError,
   BundleError,
+  StorageFullError,
   BackendError,
   DeviceLostError,
   WorkerCrashedError,

@@ -31,18 +31,20 @@ export type { WorkerLike, WorkerRerankerOptions } from './worker-proxy';
 export { defaultOptions } from './options';
 export { resolveBackend, BACKENDS } from './backend-choice';
 export { loadBundle, readBundleJson } from './bundle';
+export { isCached, clearCache } from './cache-control';
+export { requestPersistentStorage, CACHE_NAME } from './cache';
 export type { LoadedBundle, LoadOptions } from './bundle';
 export { resolveConfig, configName } from './config';
 export type { ResolvedConfig } from './config';
-export { parseManifest } from './manifest';
+export { parseManifest, bundleFiles } from './manifest';
 export { fuseScores, zscore, DEFAULT_FUSION_WEIGHT } from './fusion';
 export type { Manifest } from './manifest';
 export {
-  MatryoshkaError, OptionsError, ConfigError, InputError, BundleError, BackendError, DeviceLostError,
+  MatryoshkaError, OptionsError, ConfigError, InputError, BundleError, StorageFullError, BackendError, DeviceLostError,
   WorkerCrashedError, DisposedError, AbortError, RuntimeError,
 } from './errors';
 export type {
   Backend, ResolvedBackend, CompressionMode, CompressSpec, RerankConfig, CalibratedConfig, LoadProgress,
-  RerankerOptions, RankOptions, RankedPassage, ControllerDecision, RankResult, ProgressiveStage,
+  RerankerOptions, ModelFiles, ModelSource, RankOptions, RankedPassage, ControllerDecision, RankResult, ProgressiveStage,
   ProgressiveOptions, ProgressiveResult, BackendInfo, ModelInfo, RerankerInterface, ConfigRequest, ConfigChooser,
 } from './types';

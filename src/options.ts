@@ -5,7 +5,7 @@
 import { BACKENDS, defaultThreads } from './backend-choice';
 import { OptionsError, showValue } from './errors';
 import { checkFusionOptions } from './fusion';
-import type { Backend, ProgressiveOptions, RankOptions, RerankerOptions } from './types';
+import type { Backend, ModelSource, ProgressiveOptions, RankOptions, RerankerOptions } from './types';
 
 /** Every option of `createReranker` / `createWorkerReranker` except `model`, at its default. */
 export const defaultOptions = {
@@ -15,11 +15,13 @@ export const defaultOptions = {
   /** undefined: `navigator.hardwareConcurrency` capped at 4 (1 without cross-origin isolation). */
   numThreads: undefined as number | undefined,
   cache: true,
+  persistStorage: false,
   wasmPaths: undefined as string | undefined,
-} satisfies Omit<RerankerOptions, 'model' | 'onProgress' | 'chooseConfig'>;
+} satisfies Omit<RerankerOptions, 'model' | 'onProgress' | 'chooseConfig' | 'onCacheError'>;
 
-export type ResolvedOptions = Omit<RerankerOptions, 'model' | 'backend' | 'batchSize' | 'maxBatchTokens' | 'numThreads' | 'cache'> & {
-  model: string;
+export type ResolvedOptions = Omit<RerankerOptions, 'model' | 'backend' | 'batchSize' | 'maxBatchTokens' | 'numThreads' | 'cache' | 'persistStorage'> & {
+  model: ModelSource;
+  persistStorage: boolean;
   backend: Backend;
   batchSize: number;
   maxBatchTokens: number;
@@ -40,13 +42,13 @@ export function resolveOptions(options: RerankerOptions | undefined): ResolvedOp
     throw new OptionsError('MatryoshkaReranker: options must be an object such as { model: "/models/minilm-l6-scifact" }');
   }
   const o = { ...defaultOptions, ...stripUndefined(options ?? {}) };
-  if (typeof o.model !== 'string' || o.model.length === 0) {
-    throw new OptionsError('MatryoshkaReranker: option "model" must be provided (a bundle URL or path)');
-  }
+  checkModel(o.model);
   if (!BACKENDS.includes(o.backend)) {
     throw new OptionsError(`MatryoshkaReranker: option "backend" must be one of ${BACKENDS.map((b) => `"${b}"`).join(', ')}, got ${showValue(o.backend)}`);
   }
   if (typeof o.cache !== 'boolean') throw new OptionsError(`MatryoshkaReranker: option "cache" must be true or false, got ${showValue(o.cache)}`);
+  if (typeof o.persistStorage !== 'boolean') throw new OptionsError(`MatryoshkaReranker: option "persistStorage" must be true or false, got ${showValue(o.persistStorage)}`);
+  if (o.onCacheError !== undefined && typeof o.onCacheError !== 'function') throw new OptionsError('MatryoshkaReranker: option "onCacheError" must be a function (error: StorageFullError) => void');
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new OptionsError('MatryoshkaReranker: option "onProgress" must be a function');
   if (o.chooseConfig !== undefined && typeof o.chooseConfig !== 'function') throw new OptionsError('MatryoshkaReranker: option "chooseConfig" must be a function (request) => ControllerDecision');
   return {
@@ -56,6 +58,26 @@ export function resolveOptions(options: RerankerOptions | undefined): ResolvedOp
     maxBatchTokens: positiveInt('maxBatchTokens', o.maxBatchTokens),
     numThreads: o.numThreads === undefined ? defaultThreads() : positiveInt('numThreads', o.numThreads),
   };
+}
+
+/** Option "model": a non-empty folder URL/path, or `{ files }` naming manifest.json and only strings. */
+export function checkModel(model: unknown): asserts model is ModelSource {
+  const hint = 'a bundle folder URL or path such as "/models/minilm-l6-scifact/", or the model package\'s export (import model from "@matryoshka-reranker/minilm-l6-scifact")';
+  if (typeof model === 'string') {
+    if (model.length === 0) throw new OptionsError(`MatryoshkaReranker: option "model" is empty; pass ${hint}`);
+    return;
+  }
+  if (typeof model !== 'object' || model === null) {
+    throw new OptionsError('MatryoshkaReranker: option "model" must be provided (a bundle URL or path), or a { files } map such as the model package\'s export (import model from "@matryoshka-reranker/minilm-l6-scifact")');
+  }
+  const { files, name } = model as { files?: unknown; name?: unknown };
+  if (typeof files !== 'object' || files === null || Array.isArray(files)) {
+    throw new OptionsError(`MatryoshkaReranker: option "model" is an object without a "files" map (file name -> URL); pass ${hint}`);
+  }
+  const bad = Object.entries(files).filter(([, v]) => typeof v !== 'string' || v.length === 0).map(([k]) => k);
+  if (bad.length) throw new OptionsError(`MatryoshkaReranker: option "model": files ${bad.join(', ')} have no URL (must be non-empty strings)`);
+  if (!('manifest.json' in files)) throw new OptionsError('MatryoshkaReranker: option "model": the "files" map has no "manifest.json" entry');
+  if (name !== undefined && (typeof name !== 'string' || name.length === 0)) throw new OptionsError('MatryoshkaReranker: option "model": "name" must be a non-empty string when given');
 }
 
 /** Validate per-call options of `rank`. */

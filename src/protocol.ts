@@ -5,7 +5,7 @@
  *
  * - `AbortSignal` cannot cross threads: each call carries a `callId`, and the proxy calls
  *   `abort(callId)` when the caller's signal fires.
- * - Callbacks (`onProgress`, `onStage`, `chooseConfig`) travel as `Comlink.proxy` functions.
+ * - Callbacks (`onProgress`, `onStage`, `chooseConfig`, `onCacheError`) travel as `Comlink.proxy` functions.
  * - Errors are thrown as `Error`s whose `name` is one of src/errors.ts; comlink carries
  *   name + message + stack and the proxy revives the named class with `reviveError`.
  */
@@ -16,7 +16,7 @@ import type {
 } from './types';
 
 /** Reranker options that can be structured-cloned (functions travel separately). */
-export type WorkerInitOptions = Omit<RerankerOptions, 'onProgress' | 'chooseConfig'>;
+export type WorkerInitOptions = Omit<RerankerOptions, 'onProgress' | 'chooseConfig' | 'onCacheError'>;
 
 export type WorkerRankOptions = Omit<RankOptions, 'signal'>;
 export type WorkerProgressiveOptions = Omit<ProgressiveOptions, 'signal' | 'onStage'>;
@@ -29,6 +29,8 @@ export interface WorkerApi {
     options: WorkerInitOptions,
     onProgress?: RemoteCallback<[LoadProgress]>,
     chooseConfig?: ConfigChooser,
+    /** The model loaded but could not be cached (a serialized StorageFullError). */
+    onCacheError?: RemoteCallback<[SerializedError]>,
   ): Promise<ModelInfo & BackendInfo>;
   rank(callId: number, query: string, passages: string[], options: WorkerRankOptions): Promise<RankResult>;
   rankProgressive(

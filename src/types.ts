@@ -2,6 +2,7 @@
  * Public types shared by the in-thread engine, the worker proxy, the benchmarks and the demo.
  * Types only: no runtime code lives here.
  */
+import type { StorageFullError } from './errors';
 
 /** Where the model runs. `auto` tries WebGPU and falls back to WASM. */
 export type Backend = 'auto' | 'webgpu' | 'wasm';
@@ -41,17 +42,50 @@ export interface LoadProgress {
   fromCache: boolean;
 }
 
+/**
+ * A bundle whose files do not share one folder URL, e.g. files a bundler emitted with hashed
+ * names: the URL of each file by its name in manifest.json. The model package
+ * (`@matryoshka-reranker/minilm-l6-scifact`) exports one built with `new URL(file, import.meta.url)`.
+ */
+export interface ModelFiles {
+  /**
+   * The model's identity for messages and for the cache (its cached files are replaced when a
+   * new version of the same name loads). Default: the URL of `manifest.json`.
+   */
+  name?: string;
+  /** URL (or, in Node, path) of each bundle file by its name; `manifest.json` must be one of them. */
+  files: Record<string, string>;
+}
+
+/** Where a bundle is: its folder (URL, or a path in Node) or a map of its files. */
+export type ModelSource = string | ModelFiles;
+
 export interface RerankerOptions {
-  /** Bundle folder: a URL (browser, Node) or a local path (Node). Required. */
-  model?: string;
+  /** Bundle folder (a URL, or a local path in Node) or a `ModelFiles` map. Required. */
+  model?: ModelSource;
   /** Default `auto`. */
   backend?: Backend;
   /** Rows per batch (after length bucketing). Default 16. */
   batchSize?: number;
   /** WASM threads; default: `navigator.hardwareConcurrency` capped at 4 (1 without cross-origin isolation). */
   numThreads?: number;
-  /** Cache fetched bundle files with the Cache API (browser). Default true. */
+  /**
+   * Cache fetched bundle files with the Cache API (browser). Default true. See `isCached` and
+   * `clearCache` to inspect and drop the cached copy.
+   */
   cache?: boolean;
+  /**
+   * Before loading, ask the browser to keep this site's storage under pressure
+   * (`navigator.storage.persist()`, on the main thread). Default false. Browsers may decline
+   * without a user gesture; `requestPersistentStorage()` asks on demand and tells the answer.
+   */
+  persistStorage?: boolean;
+  /**
+   * Called when the loaded model could not be cached because storage is full
+   * (`StorageFullError`, whose message says how to make room); loading itself succeeds.
+   * Default: the message is printed with `console.warn`.
+   */
+  onCacheError?: (error: StorageFullError) => void;
   /** Called while the bundle loads. Not transferable to a worker by value: the proxy forwards it. */
   onProgress?: (p: LoadProgress) => void;
   /** Most padded tokens (rows x longest row) per batch; bounds memory per step. Default 8192. */

@@ -4,7 +4,7 @@
  * it on a MessageChannel.
  */
 import { Engine } from './engine';
-import { DisposedError, OptionsError, serializeError } from './errors';
+import { DisposedError, OptionsError, serializeError, type StorageFullError } from './errors';
 import type { FatalMessage, WorkerApi } from './protocol';
 import type { LoadProgress, ProgressiveOptions, RankOptions } from './types';
 
@@ -29,14 +29,18 @@ export function createWorkerApi(post: (message: FatalMessage) => void): WorkerAp
   }
 
   return {
-    async init(options, onProgress, chooseConfig) {
+    async init(options, onProgress, chooseConfig, onCacheError) {
       if (engine || loading) throw new OptionsError('MatryoshkaReranker: this worker is already initialized; create another worker reranker for another model');
       const delivered: Promise<void>[] = [];
       const progress = onProgress
         ? { onProgress: (p: LoadProgress) => { delivered.push(Promise.resolve(onProgress(p)).catch(() => {})); } }
         : {};
+      // Without a handler on the main thread, the warning is printed here (the worker's console).
+      const cacheError = onCacheError
+        ? { onCacheError: (e: StorageFullError) => { delivered.push(Promise.resolve(onCacheError(serializeError(e))).catch(() => {})); } }
+        : {};
       loading = Engine.create(
-        { ...options, ...progress, ...(chooseConfig ? { chooseConfig } : {}) },
+        { ...options, ...progress, ...cacheError, ...(chooseConfig ? { chooseConfig } : {}) },
         { onDeviceLost: (error) => post({ type: 'matryoshka-reranker:fatal', error: serializeError(error) }) },
       );
       try {

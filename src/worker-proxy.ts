@@ -6,8 +6,9 @@
  * call spawns a fresh worker (the bundle then comes from the Cache API, not the network).
  */
 import { type Endpoint, proxy, releaseProxy, type Remote, wrap } from 'comlink';
+import { requestPersistentStorage } from './cache';
 import {
-  AbortError, DisposedError, MatryoshkaError, reviveError, WorkerCrashedError,
+  AbortError, DisposedError, MatryoshkaError, reviveError, type SerializedError, type StorageFullError, WorkerCrashedError,
 } from './errors';
 import { resolveOptions } from './options';
 import type { FatalMessage, WorkerApi, WorkerInitOptions } from './protocol';
@@ -52,7 +53,7 @@ export class WorkerReranker implements RerankerInterface {
   private readonly createWorker: () => WorkerLike;
 
   constructor(private readonly options: WorkerRerankerOptions) {
-    const { onProgress: _p, chooseConfig: _c, createWorker, ...rest } = options;
+    const { onProgress: _p, chooseConfig: _c, onCacheError: _e, createWorker, ...rest } = options;
     resolveOptions(rest); // validate here so bad options fail in the caller's thread
     this.init = rest;
     this.createWorker = createWorker ?? defaultWorker;
@@ -60,6 +61,8 @@ export class WorkerReranker implements RerankerInterface {
 
   /** Spawn the worker and load the model; rejects with the load error. */
   async start(): Promise<ModelInfo & BackendInfo> {
+    // persist() exists on the main thread only (not in workers): ask here, before the worker loads.
+    if (this.options.persistStorage) await requestPersistentStorage();
     return this.ensure().ready;
   }
 
@@ -103,9 +106,10 @@ export class WorkerReranker implements RerankerInterface {
       const data = (ev as MessageEvent).data as Partial<FatalMessage> | undefined;
       if (data?.type === 'matryoshka-reranker:fatal' && data.error) this.kill(live, reviveError(data.error));
     });
-    const { onProgress, chooseConfig } = this.options;
+    const { onProgress, chooseConfig, onCacheError } = this.options;
+    const cacheError = onCacheError ? proxy((e: SerializedError) => onCacheError(reviveError(e) as StorageFullError)) : undefined;
     live.ready = this.guard(live, undefined, () =>
-      api.init(this.init, onProgress ? proxy(onProgress) : undefined, chooseConfig ? proxy(chooseConfig) : undefined));
+      api.init(this.init, onProgress ? proxy(onProgress) : undefined, chooseConfig ? proxy(chooseConfig) : undefined, cacheError));
     // A failed load leaves no half-initialized worker behind.
     live.ready.catch((e: unknown) => this.kill(live, reviveError(e)));
     this.live = live;
