@@ -7,6 +7,7 @@ exit, and each compression spec resumes from the cached input of its first compr
 from __future__ import annotations
 
 import itertools
+import random
 import time
 from collections import defaultdict
 
@@ -14,7 +15,7 @@ import ir_measures
 import torch
 from ir_measures import nDCG, RR
 
-from .data import BM25, MAX_QUERY_TOKENS, Beir, Encoder
+from .data import BM25, MAX_QUERY_TOKENS, Beir, Encoder, dev_modulus, is_dev, load_beir
 from .fusion import fuse, fused_name
 from .model import MatryoshkaReranker, State, SubArch
 
@@ -127,13 +128,24 @@ def resolve_dataset(spec: str, root: str) -> tuple[str, str, str, bool]:
     return Path(folder).name, folder, split, False
 
 
+def load_dataset(spec: str, root: str, max_queries: int = 0) -> tuple[str, Beir, str, list[str]]:
+    """A dataset spec (resolve_dataset) -> (name, the BEIR data, split, its judged query ids:
+    the dev split for '<set>-dev', all otherwise; with max_queries a fixed sample, seed 0)."""
+    name, folder, split, dev_only = resolve_dataset(spec, root)
+    ds = load_beir(folder, split)
+    m = dev_modulus(name.removesuffix("-dev"))
+    qids = sorted(q for q in ds.qrels if (is_dev(q, m) if dev_only else True))
+    if max_queries and len(qids) > max_queries:
+        qids = sorted(random.Random(0).sample(qids, max_queries))
+    return name, ds, split, qids
+
+
 def main():
     import argparse
     import json
-    import random
     import sys
     from pathlib import Path
-    from .data import dev_modulus, is_dev, load_beir, load_tokenizer
+    from .data import load_tokenizer
     from .pretrained import tokenizer_path
     p = argparse.ArgumentParser(description="Re-rank BM25 candidates on BEIR folders with many configurations.")
     p.add_argument("--ckpt", required=True, help="checkpoint (.pt) or exported bundle folder")
@@ -165,12 +177,7 @@ def main():
     enc = Encoder(load_tokenizer(tokenizer_path()), a.max_query_tokens)
     results = {}
     for spec in a.datasets.split(","):
-        name, folder, split, dev_only = resolve_dataset(spec, a.data_root)
-        ds = load_beir(folder, split)
-        m = dev_modulus(name.removesuffix("-dev"))
-        qids = sorted(q for q in ds.qrels if (is_dev(q, m) if dev_only else True))
-        if a.max_queries and len(qids) > a.max_queries:
-            qids = sorted(random.Random(0).sample(qids, a.max_queries))
+        name, ds, split, qids = load_dataset(spec, a.data_root, a.max_queries)
         t0 = time.time()
         res = evaluate(model, enc, ds, qids, archs, k=a.k, fusion=fusion)
         results[name] = {"split": split, "queries": len(qids), "k": a.k, "seconds": round(time.time() - t0),

@@ -10,15 +10,15 @@ together).
   .venv/bin/python tools/teacher_zero_shot.py --datasets adi,cisi,scifact-dev,wikiqa-dev --out results/teacher-zero-shot.json
   add --e5 --max-queries 40 to include e5 on a sample of each dataset's queries
 """
-import argparse, itertools, json, random, sys, time
+import argparse, itertools, json, sys, time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from mrr.data import BM25, dev_modulus, is_dev, load_beir  # noqa: E402
+from mrr.data import BM25  # noqa: E402
 from mrr.embedders import Embedder  # noqa: E402
-from mrr.evaluate import measure, resolve_dataset  # noqa: E402
+from mrr.evaluate import load_dataset, measure  # noqa: E402
 from mrr.fusion import zscore  # noqa: E402
 
 GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
@@ -39,12 +39,7 @@ def main():
     per_ds = {}
     for spec in a.datasets.split(","):
         t0 = time.time()
-        name, folder, split, dev_only = resolve_dataset(spec, a.data_root)
-        ds = load_beir(folder, split)
-        m = dev_modulus(name.removesuffix("-dev"))
-        qids = sorted(q for q in ds.qrels if (is_dev(q, m) if dev_only else True))
-        if a.max_queries and len(qids) > a.max_queries:
-            qids = sorted(random.Random(0).sample(qids, a.max_queries))
+        name, ds, _split, qids = load_dataset(spec, a.data_root, a.max_queries)
         docs, bm = BM25(ds.doc_texts).search([ds.queries[q] for q in qids], a.k)
         need = sorted(set(int(x) for x in docs.ravel()))
         z = {"bm25": [zscore(s) for s in bm]}
