@@ -3,19 +3,19 @@
  * chosen backend, and serves `rank` / `rankProgressive` one call at a time (calls queue).
  * The worker runs exactly this class; `createReranker` returns it directly.
  */
-import { AdapterStore } from './adapters';
-import { checkSessionIo, configureOrt, createSession, type OrtSession, resolveBackend, watchDeviceLost } from './backend';
-import { type LoadedBundle, loadBundle } from './bundle';
+import { watchDeviceLost } from './backend';
 import { configName, resolveConfig, toRerankConfig, type ResolvedConfig } from './config';
+import { startEngine } from './engine-load';
 import { AbortError, asMatryoshkaError, DeviceLostError, DisposedError, OptionsError, throwIfAborted } from './errors';
 import { yieldToEventLoop } from './event-loop';
-import { Forward, type Sessions } from './forward';
+import { Forward } from './forward';
 import { checkFirstStageLength, DEFAULT_FUSION_WEIGHT, fuseScores } from './fusion';
-import { ADAPTER_TARGETS, type Manifest } from './manifest';
+import type { Manifest } from './manifest';
 import { checkRankOptions, type ResolvedOptions, resolveOptions } from './options';
 import { planStages, runProgressive } from './progressive';
 import { scoreRows } from './scoring';
-import { RowTokenizer, type TokenizedRow } from './tokenize';
+import type { StagedSessions } from './staged-sessions';
+import type { RowTokenizer, TokenizedRow } from './tokenize';
 import type {
   BackendInfo, ControllerDecision, ModelInfo, ProgressiveOptions, ProgressiveResult, RankedPassage, RankOptions,
   RankResult, RerankerInterface, RerankerOptions,
@@ -38,21 +38,24 @@ export class Engine implements RerankerInterface {
     private readonly options: ResolvedOptions,
     private readonly manifest: Manifest,
     private readonly backendInfo: BackendInfo,
-    private readonly sessions: Sessions,
+    private readonly staged: StagedSessions,
     private readonly tokenizer: RowTokenizer,
     private readonly forward: Forward,
+    private readonly version: string,
+    private readonly stopLoading: () => void,
   ) {}
 
-  /** Load the bundle and create sessions. Rejects with a named error (see src/errors.ts). */
+  /**
+   * Choose the backend, load the bundle and create sessions. Resolves once the shallowest exit
+   * can rank (src/engine-load.ts); deeper layers keep loading (`info().layersReady`). Rejects
+   * with a named error (see src/errors.ts).
+   */
   static async create(options: RerankerOptions, hooks: EngineHooks = {}): Promise<Engine> {
     const opts = resolveOptions(options);
-    const backendInfo = await resolveBackend(opts.backend);
-    configureOrt(opts.numThreads, opts.wasmPaths);
-    const bundle = await loadBundle(opts.model, { cache: opts.cache, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
-    const sessions = await createSessions(bundle, backendInfo.backend);
-    const adapters = new AdapterStore(bundle.adapters, bundle.manifest);
-    const tokenizer = new RowTokenizer(bundle.tokenizerJson, bundle.tokenizerConfig, bundle.manifest);
-    const engine = new Engine(opts, bundle.manifest, backendInfo, sessions, tokenizer, new Forward(sessions, bundle.manifest, adapters));
+    const parts = await startEngine(opts);
+    const { manifest, backendInfo, staged } = parts;
+    const forward = new Forward(staged.sessions, manifest, staged.adapters);
+    const engine = new Engine(opts, manifest, backendInfo, staged, parts.tokenizer, forward, parts.version, parts.abort);
     await watchDeviceLost(backendInfo.backend, (reason) => {
       engine.lost = reason;
       hooks.onDeviceLost?.(engine.lostError());
@@ -87,16 +90,35 @@ export class Engine implements RerankerInterface {
       configurations: m.configurations.map((c) => ({ ...c })),
       maxQueryTokens: m.input.maxQueryTokens,
       maxPassageTokens: m.input.maxPassageTokens,
+      version: this.version,
+      layersReady: Math.max(0, this.staged.layersReady),
       ...this.backendInfo,
     };
+  }
+
+  /** Resolves when every layer is loaded (rejects with the loading error, e.g. a missing file). */
+  async loaded(): Promise<void> {
+    await this.staged.whenLayers(this.manifest.architecture.numLayers);
+  }
+
+  /** Wait until a configuration's layers have arrived (progressive loading). */
+  private async needLayers(depth: number): Promise<void> {
+    if (this.staged.layersReady < depth) await this.staged.whenLayers(depth);
+  }
+
+  /** Configurations the loaded layers can run (all of them once the bundle is complete). */
+  private runnable(): Manifest['configurations'] {
+    const ready = this.staged.layersReady;
+    const ok = this.manifest.configurations.filter((c) => c.depth <= ready);
+    return ok.length ? ok : this.manifest.configurations.filter((c) => c.depth === Math.min(...this.manifest.exits));
   }
 
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    this.stopLoading();
     await this.queue.catch(() => {});
-    const all: OrtSession[] = [this.sessions.embeddings, ...this.sessions.layers, ...(this.sessions.plainLayers ?? []), this.sessions.compress];
-    await Promise.all(all.map((s) => s.release().catch(() => {})));
+    await this.staged.dispose();
   }
 
   /** Run calls one at a time; a call aborted while waiting never starts. */
@@ -163,7 +185,7 @@ export class Engine implements RerankerInterface {
     const decision = await chooser({
       budgetMs: options.budgetMs,
       lengths: rows.map((r) => r.ids.length),
-      configurations: this.manifest.configurations.map((c) => ({ ...c })),
+      configurations: this.runnable().map((c) => ({ ...c })),
       backend: this.backendInfo.backend,
       qLen: rows[0]?.qLen ?? 0,
       limits: { batchSize: this.options.batchSize, maxBatchTokens: this.options.maxBatchTokens },
@@ -177,6 +199,7 @@ export class Engine implements RerankerInterface {
     if (options.firstStageScores && Array.isArray(passages)) checkFirstStageLength(options.firstStageScores, passages.length);
     const tok = this.tokenize(query, passages);
     const { cfg, decision } = await this.chooseConfig(options, tok.rows);
+    await this.needLayers(cfg.depth);
     const t1 = now();
     const ctx = { forward: this.forward, limits: this.options, ...(options.signal ? { signal: options.signal } : {}) };
     const scores = await scoreRows(ctx, tok.rows, tok.rows.map((_, i) => i), cfg);
@@ -207,6 +230,7 @@ export class Engine implements RerankerInterface {
     }
     const t0 = now();
     const plan = planStages(options.stages, options.compress, this.manifest);
+    await this.needLayers(Math.max(...plan.map((p) => p.depth)));
     const tok = this.tokenize(query, passages);
     const t1 = now();
     const ctx = { forward: this.forward, limits: this.options, ...(options.signal ? { signal: options.signal } : {}) };
@@ -226,37 +250,5 @@ export class Engine implements RerankerInterface {
   /** Name of a configuration in the trainer's scheme (for logs and the demo). */
   configName(config: RankOptions['config']): string {
     return configName(this.resolve(config));
-  }
-}
-
-/** One session per graph; checks each graph's inputs/outputs against the contract. */
-async function createSessions(bundle: LoadedBundle, backend: BackendInfo['backend']): Promise<Sessions> {
-  const m = bundle.manifest;
-  const g = m.graphs;
-  const created: OrtSession[] = [];
-  const open = async (bytes: Uint8Array, file: string, gpuOutputs: string[], inputs: string[], outputs: string[], external: { path: string; data: Uint8Array }[] = []) => {
-    const s = await createSession(bytes, file, backend, gpuOutputs, external);
-    created.push(s);
-    checkSessionIo(s, file, inputs, outputs);
-    return s;
-  };
-  try {
-    const embeddings = await open(bundle.graphs.embeddings, g.embeddings, ['hidden'], ['input_ids', 'token_type_ids', 'position_ids'], ['hidden']);
-    const lora = ADAPTER_TARGETS.flatMap((t) => [`lora_${t}_a`, `lora_${t}_b`]);
-    const layers: OrtSession[] = [];
-    const plainLayers: OrtSession[] = [];
-    for (let i = 0; i < g.layers.length; i++) {
-      const outputs = ['hidden_out', 'cls_attn', ...(m.exits.includes(i + 1) ? ['score'] : [])];
-      const weights = g.layerWeights && bundle.graphs.layerWeights ? [{ path: g.layerWeights[i]!, data: bundle.graphs.layerWeights[i]! }] : [];
-      layers.push(await open(bundle.graphs.layers[i]!, g.layers[i]!, ['hidden_out', 'cls_attn'], ['hidden', 'mask', ...lora], outputs, weights));
-      if (g.plainLayers && bundle.graphs.plainLayers) {
-        plainLayers.push(await open(bundle.graphs.plainLayers[i]!, g.plainLayers[i]!, ['hidden_out', 'cls_attn'], ['hidden', 'mask'], outputs, weights));
-      }
-    }
-    const compress = await open(bundle.graphs.compress, g.compress, ['hidden_out'], ['hidden', 'weights', 'group', 'slots'], ['hidden_out']);
-    return { embeddings, layers, compress, ...(plainLayers.length ? { plainLayers } : {}) };
-  } catch (e) {
-    await Promise.all(created.map((s) => s.release().catch(() => {})));
-    throw e;
   }
 }

@@ -15,10 +15,12 @@ export const defaultOptions = {
   /** undefined: `navigator.hardwareConcurrency` capped at 4 (1 without cross-origin isolation). */
   numThreads: undefined as number | undefined,
   cache: true,
+  progressiveLoad: true,
   wasmPaths: undefined as string | undefined,
 } satisfies Omit<RerankerOptions, 'model' | 'onProgress' | 'chooseConfig'>;
 
-export type ResolvedOptions = Omit<RerankerOptions, 'model' | 'backend' | 'batchSize' | 'maxBatchTokens' | 'numThreads' | 'cache'> & {
+export type ResolvedOptions = Omit<RerankerOptions, 'model' | 'backend' | 'batchSize' | 'maxBatchTokens' | 'numThreads' | 'cache' | 'progressiveLoad'> & {
+  progressiveLoad: boolean;
   model: string;
   backend: Backend;
   batchSize: number;
@@ -46,6 +48,7 @@ export function resolveOptions(options: RerankerOptions | undefined): ResolvedOp
   if (!BACKENDS.includes(o.backend)) {
     throw new OptionsError(`MatryoshkaReranker: option "backend" must be one of ${BACKENDS.map((b) => `"${b}"`).join(', ')}, got ${JSON.stringify(o.backend)}`);
   }
+  if (typeof o.progressiveLoad !== 'boolean') throw new OptionsError(`MatryoshkaReranker: option "progressiveLoad" must be true or false, got ${JSON.stringify(o.progressiveLoad)}`);
   if (typeof o.cache !== 'boolean') throw new OptionsError(`MatryoshkaReranker: option "cache" must be true or false, got ${JSON.stringify(o.cache)}`);
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new OptionsError('MatryoshkaReranker: option "onProgress" must be a function');
   if (o.chooseConfig !== undefined && typeof o.chooseConfig !== 'function') throw new OptionsError('MatryoshkaReranker: option "chooseConfig" must be a function (request) => ControllerDecision');

@@ -169,9 +169,19 @@ describe('loading errors', () => {
       rmSync(join(dir, 'layer_03.onnx'));
       await expect(createReranker({ model: dir, backend: 'wasm' })).rejects.toThrow(/layer_03\.onnx.*file not found/);
       writeFileSync(join(dir, 'layer_03.onnx'), 'garbage');
-      const err = await createReranker({ model: dir, backend: 'wasm' }).catch((e: unknown) => e);
+      const err = await createReranker({ model: dir, backend: 'wasm', progressiveLoad: false }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(BundleError);
       expect(String(err)).toMatch(/layer_03\.onnx is not a valid ONNX graph/);
+      // Progressive loading ranks with the layers that loaded (d2) and refuses what needs the damaged one.
+      const early = await createReranker({ model: dir, backend: 'wasm', numThreads: 1 });
+      try {
+        expect((await early.rank('q', ['a passage'], { config: 'd2' })).results).toHaveLength(1);
+        const deep = await early.rank('q', ['a passage'], { config: 'd4' }).catch((e: unknown) => e);
+        expect(deep).toBeInstanceOf(BundleError);
+        expect(String(deep)).toMatch(/layer_03\.onnx is not a valid ONNX graph/);
+      } finally {
+        await early.dispose();
+      }
       writeFileSync(join(dir, 'manifest.json'), '{"format": "matryoshka-reranker", "formatVersion": 2}');
       await expect(createReranker({ model: dir, backend: 'wasm' })).rejects.toThrow(/formatVersion 2 is not supported/);
     } finally {
