@@ -1,5 +1,7 @@
 /// <reference types="vitest/config" />
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { datasetsRoute } from './demo/datasets-plugin';
 
 // Multi-threaded WASM needs cross-origin isolation (SharedArrayBuffer): COOP/COEP on the
 // dev and preview servers. In production builds the modulepreload polyfill must stay off,
@@ -10,6 +12,8 @@ const isolation = {
 };
 
 export default defineConfig({
+  // /datasets/<name>/corpus.jsonl: local BEIR folders for the demo (demo/datasets-plugin.ts).
+  plugins: [datasetsRoute(fileURLToPath(new URL('.', import.meta.url)))],
   server: { headers: isolation, fs: { allow: ['..'] } },
   preview: { headers: isolation },
   build: { modulePreload: { polyfill: false }, target: 'es2022' },

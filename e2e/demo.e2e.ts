@@ -49,7 +49,7 @@ export const tests = {
       assert.match(await page.locator('#backend-reason').innerText(), /WASM requested/);
       assert.equal(await page.locator('#corpus-name').getAttribute('data-documents'), '150');
       const calibration = await page.locator('#calibration').textContent() ?? '';
-      assert.match(calibration, /probes/);
+      assert.match(calibration, /probe/);
       if (process.env.E2E_VERBOSE) console.log(calibration);
 
       // Auto mode, loose budget: ranked results with scores, the best configuration.
