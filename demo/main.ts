@@ -57,6 +57,8 @@ const state = {
   calibration: null as CalibrationEvent | null,
   /** The user moved the budget slider: keep their value. */
   budgetTouched: false,
+  /** The model can rank (the controller is measuring the device): loading lines go to the detail. */
+  modelUp: false,
 };
 
 const budgetMs = (): number => sliderToMs(Number(ui.budget.value));
@@ -294,7 +296,7 @@ function onProgress(p: LoadProgress): void {
   }
   const { text, detail } = progressText(p);
   ui.progress.value = p.fraction;
-  if (state.rr) { ui.loadDetail.textContent = `${text} (${detail})`; return; }
+  if (state.modelUp) { ui.loadDetail.textContent = `${text} (${detail})`; return; }
   setStatus('loading', text, detail);
 }
 
@@ -308,7 +310,7 @@ async function start(): Promise<void> {
   try {
     const rr = await loadModel(choice.url, chooseBackend(params), {
       onProgress,
-      onModel: () => setStatus('calibrating', 'Measuring this device (one short probe)…', ''),
+      onModel: () => { state.modelUp = true; setStatus('calibrating', 'Measuring this device (one short probe)…', ''); },
       onCalibration: (e) => {
         state.calibration = e;
         if (e.stage === 'saved') setStatus('calibrating', 'Using the calibration saved on this device…');

@@ -103,7 +103,7 @@ export class Engine implements RerankerInterface {
 
   /** Wait until a configuration's layers have arrived (progressive loading). */
   private async needLayers(depth: number): Promise<void> {
-    if (this.staged.layersReady < depth) await this.staged.whenLayers(depth);
+    if (this.staged.layersReady < depth) await this.staged.whenLayersInCall(depth);
   }
 
   /** Configurations the loaded layers can run (all of them once the bundle is complete). */
@@ -127,7 +127,7 @@ export class Engine implements RerankerInterface {
       this.checkUsable();
       throwIfAborted(signal);
       try {
-        return await fn();
+        return await this.staged.priority(fn);
       } catch (e) {
         if (this.lost) throw this.lostError();
         throw asMatryoshkaError(e, 'inference failed');

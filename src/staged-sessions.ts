@@ -43,6 +43,9 @@ export class FileStore {
   }
 }
 
+/** Quiet time after a call before the next session compiles. */
+const CALL_GAP_MS = 300;
+
 const LORA_INPUTS = ADAPTER_TARGETS.flatMap((t) => [`lora_${t}_a`, `lora_${t}_b`]);
 
 export class StagedSessions {
@@ -58,6 +61,10 @@ export class StagedSessions {
   /** Layers ready (-1 until the embeddings, compression and adapters are). */
   private ready = -1;
   private readonly done: Promise<void>;
+  /** Calls running now: building waits for them between sessions (one WASM thread pool serves both). */
+  private calls = 0;
+  private callsDone: (() => void)[] = [];
+  private lastCallEnd = 0;
 
   /**
    * Start building. `onCompile(file)` is told before each session is created; `onLayer(n)`
@@ -98,6 +105,50 @@ export class StagedSessions {
     return this.done;
   }
 
+  /**
+   * Run a call with priority over building: no new session compiles while it runs, so a
+   * search during progressive loading is not slowed down (or mis-timed) by the compiler.
+   */
+  async priority<T>(fn: () => Promise<T>): Promise<T> {
+    this.calls++;
+    try {
+      return await fn();
+    } finally {
+      this.lastCallEnd = Date.now();
+      if (--this.calls === 0) for (const w of this.callsDone.splice(0)) w();
+    }
+  }
+
+  /**
+   * `whenLayers` from inside a `priority` call: the call steps aside while it waits, or the
+   * builder it waits for would wait for it.
+   */
+  async whenLayersInCall(n: number): Promise<void> {
+    if (this.ready >= n) return;
+    this.lastCallEnd = Date.now() - CALL_GAP_MS;
+    if (--this.calls === 0) for (const w of this.callsDone.splice(0)) w();
+    try {
+      await this.whenLayers(n);
+    } finally {
+      this.calls++;
+    }
+  }
+
+  /**
+   * Wait until no call runs and none ended in the last `CALL_GAP_MS` (calls come in bursts: a
+   * calibration's probe runs, a search and the next): a session compile takes the WASM threads
+   * for a while and would land in the middle of the burst.
+   */
+  private async yieldToCalls(): Promise<void> {
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 0));
+      if (this.calls > 0) { await new Promise<void>((r) => this.callsDone.push(r)); continue; }
+      const quiet = CALL_GAP_MS - (Date.now() - this.lastCallEnd);
+      if (quiet <= 0) return;
+      await new Promise((r) => setTimeout(r, quiet));
+    }
+  }
+
   /** Stop building and release every session. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
@@ -109,6 +160,7 @@ export class StagedSessions {
 
   private async open(file: string, gpuOutputs: string[], inputs: string[], outputs: string[], external: { path: string; data: Uint8Array }[] = []): Promise<OrtSession> {
     const bytes = await this.files.get(file);
+    await this.yieldToCalls();
     if (this.disposed) throw this.error;
     this.hooks.onCompile?.(file);
     const s = await createSession(bytes, file, this.backend, gpuOutputs, external);

@@ -58,6 +58,8 @@ export class AdaptiveReranker implements RerankerInterface {
   private userCalls = 0;
   private idleWaiters: (() => void)[] = [];
   private readonly stop = new AbortController();
+  /** The background probe run in flight: a caller's call aborts it (it is retried later). */
+  private preemptible: AbortController | null = null;
   /** Settles when background calibration ends (at once when none runs). */
   background: Promise<void> = Promise.resolve();
 
@@ -84,6 +86,32 @@ export class AdaptiveReranker implements RerankerInterface {
   };
 
   /**
+   * What background calibration runs on: like `probeView`, but a caller's call arriving while a
+   * probe run is in flight aborts that run (runCalibration retries it once the caller is done),
+   * so a search waits for one layer step at most, not for a whole probe.
+   */
+  private readonly backgroundView: RerankerInterface = {
+    rank: async (q, p, o) => {
+      const ctl = new AbortController();
+      const onStop = () => ctl.abort();
+      o?.signal?.addEventListener('abort', onStop, { once: true });
+      try {
+        return await this.exclusive(() => {
+          if (this.userCalls > 0) ctl.abort();
+          this.preemptible = ctl;
+          return this.inner.rank(q, p, { ...o, signal: ctl.signal });
+        });
+      } finally {
+        if (this.preemptible === ctl) this.preemptible = null;
+        o?.signal?.removeEventListener('abort', onStop);
+      }
+    },
+    rankProgressive: (q, p, o) => this.exclusive(() => this.inner.rankProgressive(q, p, o)),
+    info: () => this.inner.info(),
+    dispose: async () => {},
+  };
+
+  /**
    * Rank; with `budgetMs` the controller picks the configuration and learns from the time the
    * call took (measured here, as the caller sees it, without the time spent queued behind
    * another call). A call with a manifest configuration name on the same query and passages
@@ -91,6 +119,7 @@ export class AdaptiveReranker implements RerankerInterface {
    */
   async rank(query: string, passages: string[], options?: RankOptions): Promise<RankResult> {
     this.userCalls++;
+    this.preemptible?.abort();
     try {
       const { result, ms } = await this.exclusive(async () => {
         const t0 = now();
@@ -166,7 +195,7 @@ export class AdaptiveReranker implements RerankerInterface {
     this.background = (async () => {
       try {
         await this.untilLoaded();
-        await this.controller.calibrate(this.probeView, calibrateOpts(true));
+        await this.controller.calibrate(this.backgroundView, calibrateOpts(true));
         await finish();
       } catch (e) {
         emit({ stage: 'failed', done: 0, total: 0, message: this.stop.signal.aborted ? 'disposed' : (e as Error).message });

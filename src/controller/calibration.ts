@@ -149,7 +149,14 @@ export async function runCalibration(
         // Forced only for the duration of this run: the app may rank in between (beforeRun).
         hook.force(probe.config);
         const t0 = now();
-        await rr.rank(query, passages, { budgetMs: Number.MAX_SAFE_INTEGER, ...(options.signal ? { signal: options.signal } : {}) });
+        try {
+          await rr.rank(query, passages, { budgetMs: Number.MAX_SAFE_INTEGER, ...(options.signal ? { signal: options.signal } : {}) });
+        } catch (e) {
+          hook.force(null);
+          // Preempted by a caller (background calibration): run it again once they are done.
+          if ((e as Error).name === 'AbortError' && !options.signal?.aborted) { r--; continue; }
+          throw e;
+        }
         if (r > 0) times.push(now() - t0);
         shape = hook.captured() ?? shape;
         hook.force(null);

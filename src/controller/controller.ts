@@ -190,15 +190,15 @@ export class AdaptiveController {
   }
 
   /**
-   * Ready in one probe: run each session once on a tiny input (compiles kernels), time one
-   * batch at the deepest exit loaded, and rescale the backend's prior so it predicts that batch
+   * Ready in one probe: run the shallowest exit once on a tiny input (compiles kernels), time
+   * one batch at it, and rescale the backend's prior so it predicts that batch
    * (the prior's FLOP-like work counts times this device's speed). Decisions are then
    * calibrated from a single probe, with a wide margin; `calibrate` refines it.
    */
   async quickCalibrate(rr: RerankerInterface, options: CalibrateOptions = {}): Promise<CalibrationSample> {
     const info = await rr.info();
-    const ready = info.layersReady ?? info.numLayers;
-    const depth = Math.max(...info.exits.filter((d) => d <= ready), Math.min(...info.exits));
+    // The shallowest exit: the cheapest probe, and loaded first (progressive loading).
+    const depth = Math.min(...info.exits);
     const plain = plainConfig(info, depth);
     const limits = this.limitsHint ?? defaultBatchingLimits;
     const hook = this.hook();
@@ -225,13 +225,12 @@ export class AdaptiveController {
   }
 
   /**
-   * Run the deepest loaded exit, plain and compressed, once on one short passage: the first
-   * run of a session compiles kernels and allocates, and should not land in a user's search.
+   * Run the shallowest exit, plain and compressed, once on one short passage: the first run
+   * of a session compiles kernels and allocates, and should not land in a user's search.
    */
   async warmUp(rr: RerankerInterface, options: CalibrateOptions = {}): Promise<void> {
     const info = await rr.info();
-    const ready = info.layersReady ?? info.numLayers;
-    const depth = Math.max(...info.exits.filter((d) => d <= ready), Math.min(...info.exits));
+    const depth = Math.min(...info.exits);
     const plain = plainConfig(info, depth);
     const compressed = info.configurations.find((c) => c.depth === depth && c.compress && c.compress.ratio > 1);
     const hook = this.hook();
