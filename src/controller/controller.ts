@@ -204,8 +204,10 @@ export class AdaptiveController {
     const hook = this.hook();
     await this.warmUp(rr, options);
     const signal = options.signal ? { signal: options.signal } : {};
-    const passages = Math.max(1, Math.min(limits.batchSize, 16));
-    const [sample] = await runCalibration(rr, [{ passages, passageTokens: Math.max(8, Math.round(info.maxPassageTokens / 2)), config: plain }], hook, {
+    // Small on purpose (8 passages of a quarter of the maximum length): ready within a second on
+    // a laptop, a few seconds on a slow or busy one; the background calibration covers the rest.
+    const passages = Math.max(1, Math.min(limits.batchSize, 8));
+    const [sample] = await runCalibration(rr, [{ passages, passageTokens: Math.max(8, Math.round(info.maxPassageTokens / 4)), config: plain }], hook, {
       repeats: 1, ...signal, ...(options.beforeRun ? { beforeRun: options.beforeRun } : {}),
     });
     if (!sample) throw new RangeError('AdaptiveController.quickCalibrate: the engine did not consult the controller (create the reranker with chooseConfig: controller.chooser)');
