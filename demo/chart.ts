@@ -82,12 +82,18 @@ export function renderChart(host: HTMLElement, input: ChartInput): void {
   axes.append(node('text', { x: 14, y: (H - M.bottom + M.top) / 2, 'text-anchor': 'middle', class: 'label', transform: `rotate(-90 14 ${(H - M.bottom + M.top) / 2})` }, input.accuracyLabel));
   svg.append(axes);
 
+  // The budget's label, kept clear of the point labels placed below.
+  const budgetBoxes: { x0: number; y0: number; x1: number; y1: number }[] = [];
+  const budgetText = input.budgetMs !== undefined ? `budget ${input.budgetMs.toFixed(0)} ms${budgetOnAxis ? '' : ' →'}` : '';
   if (input.budgetMs !== undefined && budgetOnAxis) {
     const bx = X(input.budgetMs);
     const right = bx > W - M.right - 90;
+    const w = budgetText.length * 5.6;
+    budgetBoxes.push({ x0: right ? bx - 4 - w : bx + 4, y0: M.top, x1: right ? bx - 4 : bx + 4 + w, y1: M.top + 12 });
     svg.append(node('line', { class: 'budget', x1: bx, y1: M.top, x2: bx, y2: H - M.bottom }));
     svg.append(node('text', { class: 'budget-label', x: right ? bx - 4 : bx + 4, y: M.top + 10, 'text-anchor': right ? 'end' : 'start' }, `budget ${input.budgetMs.toFixed(0)} ms`));
   } else if (input.budgetMs !== undefined) {
+    budgetBoxes.push({ x0: W - M.right - budgetText.length * 5.6, y0: M.top, x1: W - M.right, y1: M.top + 12 });
     svg.append(node('text', { class: 'budget-label', x: W - M.right, y: M.top + 10, 'text-anchor': 'end' }, `budget ${input.budgetMs.toFixed(0)} ms →`));
   }
 
@@ -104,7 +110,7 @@ export function renderChart(host: HTMLElement, input: ChartInput): void {
   // that overlaps no placed label, no other dot and stays inside the plot; else it is left off
   // (the dot's tooltip still names it).
   type Box = { x0: number; y0: number; x1: number; y1: number };
-  const placed: Box[] = [];
+  const placed: Box[] = [...budgetBoxes];
   const dots: Box[] = pts.map((p) => ({ x0: X(p.x) - 5, y0: Y(p.accuracy) - 5, x1: X(p.x) + 5, y1: Y(p.accuracy) + 5 }));
   const overlaps = (a: Box, b: Box): boolean => a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
   const spots: [number, number, 'start' | 'end' | 'middle'][] = [[8, -6, 'start'], [8, 12, 'start'], [-8, -6, 'end'], [-8, 12, 'end'], [0, -11, 'middle'], [0, 19, 'middle']];

@@ -38,7 +38,7 @@ const ui = {
   form: $<HTMLFormElement>('search-form'), query: $<HTMLInputElement>('query'), candidates: $<HTMLInputElement>('candidates'),
   search: $<HTMLButtonElement>('search'), spinner: $('spinner'), hybrid: $<HTMLInputElement>('hybrid'), samples: $('samples'), summary: $('summary'), results: $<HTMLOListElement>('results'),
   chart: $('chart'), chartCaption: $('chart-caption'), measure: $<HTMLButtonElement>('measure'), measureText: $('measure-text'),
-  calibration: $('calibration'),
+  calibration: $('calibration'), corpusError: $('corpus-error'),
 };
 
 const state = {
@@ -59,9 +59,13 @@ const state = {
   budgetTouched: false,
   /** The model can rank (the controller is measuring the device): loading lines go to the detail. */
   modelUp: false,
+  /** The derived default budget, exactly (the slider's steps would round it), until the slider moves. */
+  exactBudget: null as number | null,
+  /** Bumped when the corpus changes: a search still running for the old one is not shown. */
+  generation: 0,
 };
 
-const budgetMs = (): number => sliderToMs(Number(ui.budget.value));
+const budgetMs = (): number => state.exactBudget ?? sliderToMs(Number(ui.budget.value));
 const mode = (): 'auto' | 'manual' => (document.querySelector<HTMLInputElement>('input[name=mode]:checked')?.value === 'manual' ? 'manual' : 'auto');
 
 function setStatus(s: 'loading' | 'calibrating' | 'ready' | 'error', text: string, detail = ''): void {
@@ -85,6 +89,7 @@ function showError(where: string, e: unknown): void {
 
 /** Forget the previous corpus's search: results, messages, chart. */
 function clearSearch(): void {
+  state.generation++;
   state.last = null;
   state.predictions = null;
   state.measured.clear();
@@ -98,6 +103,7 @@ function clearSearch(): void {
 
 async function useCorpus(load: () => Promise<DemoCorpus>): Promise<void> {
   ui.corpusName.textContent = 'loading…';
+  ui.corpusError.hidden = true;
   clearSearch();
   try {
     const corpus = await load();
@@ -116,7 +122,9 @@ async function useCorpus(load: () => Promise<DemoCorpus>): Promise<void> {
     }));
   } catch (e) {
     ui.corpusName.textContent = state.corpus ? `${state.corpus.name} (unchanged)` : 'no corpus';
-    showError('corpus', e);
+    ui.corpusError.hidden = false;
+    ui.corpusError.textContent = `Could not load the corpus: ${e instanceof Error ? e.message : String(e)}`;
+    console.warn('corpus', e);
   }
 }
 
@@ -168,6 +176,7 @@ async function search(): Promise<void> {
   }
   if (state.busy) { state.again = true; return; }
   setBusy(true);
+  const generation = state.generation;
   try {
     const k = Math.max(1, Math.min(100, Number(ui.candidates.value) || 30));
     const t0 = performance.now();
@@ -189,6 +198,7 @@ async function search(): Promise<void> {
     const result = await rr.rank(query, candidates.map((c) => documentText(c.doc)), options);
     const rankMs = performance.now() - t1;
     state.info = await rr.info();
+    if (generation !== state.generation) return; // the corpus changed meanwhile
     const same = state.last && state.last.query === query && state.last.candidates.length === candidates.length;
     if (!same) state.measured.clear();
     if (isAdaptiveDecision(result.decision)) state.predictions = result.decision.candidates;
@@ -261,7 +271,7 @@ function showBudget(): void {
 
 function wire(): void {
   showBudget();
-  ui.budget.addEventListener('input', () => { state.budgetTouched = true; ui.budgetNote.textContent = ''; showBudget(); updateChart(); });
+  ui.budget.addEventListener('input', () => { state.budgetTouched = true; state.exactBudget = null; ui.budgetNote.textContent = ''; showBudget(); updateChart(); });
   ui.budget.addEventListener('change', () => void search());
   for (const r of document.querySelectorAll<HTMLInputElement>('input[name=mode]')) {
     r.addEventListener('change', () => {
@@ -331,6 +341,7 @@ async function start(): Promise<void> {
     if (!state.budgetTouched) {
       const b = defaultBudget(rr.controller, info, info.backend, state.corpus?.documents ?? []);
       ui.budget.value = String(msToSlider(b.ms));
+      state.exactBudget = b.ms;
       ui.budgetNote.textContent = b.note;
       ui.status.dataset.defaultBudget = String(b.ms);
       showBudget();

@@ -81,27 +81,30 @@ export const tests = {
       assert.match(await page.locator('#summary .why').innerText(), /^Why: /);
       console.log(`     cold: ready ${coldReadyS.toFixed(1)} s after navigation, first search ${firstSearchS.toFixed(2)} s, default budget ${budget} ms`);
       console.log(`     ${summary.split('\n')[0]}`);
-      await page.screenshot({ path: join(shots, '3-results.png'), fullPage: true });
+      await page.locator('#summary').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(shots, '3-results.png') });
 
       // Manual mode hides the budget slider.
       await page.check('input[name=mode][value=manual]');
       assert.equal(await page.locator('#budget-row').isVisible(), false, 'budget slider hidden in manual mode');
       assert.equal(await page.locator('#manual-row').isVisible(), true);
       await page.waitForFunction(() => (document.querySelector('#spinner') as HTMLElement).hidden && !!document.querySelector('#summary [data-config-used]'), undefined, { timeout: 60_000 });
-      await page.screenshot({ path: join(shots, '4-manual.png'), fullPage: true });
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: join(shots, '4-manual.png') });
       await page.check('input[name=mode][value=auto]');
+      await page.waitForFunction(() => (document.querySelector('#spinner') as HTMLElement).hidden, undefined, { timeout: 60_000 });
 
       // A missing corpus folder and a forbidden one: clear messages, old results cleared.
       await page.fill('#beir-url', '/datasets/no-such-folder');
       await page.click('#beir-load');
-      await page.waitForSelector('#summary .error', { timeout: 30_000 });
-      assert.match(await page.locator('#summary .error').innerText(), /there is no .*no-such-folder\/corpus\.jsonl \(HTTP 404\)/);
+      await page.waitForSelector('#corpus-error:not([hidden])', { timeout: 30_000 });
+      assert.match(await page.locator('#corpus-error').innerText(), /there is no .*no-such-folder\/corpus\.jsonl \(HTTP 404\)/);
       assert.equal(await page.locator('#results li').count(), 0, 'the previous corpus results are cleared');
       // A server that forbids the folder (vite answers 403 outside server.fs.allow).
       await page.route('**/forbidden-folder/corpus.jsonl', (route) => route.fulfill({ status: 403, body: 'forbidden' }));
       await page.fill('#beir-url', '/forbidden-folder');
       await page.click('#beir-load');
-      await page.waitForFunction(() => /HTTP 403 forbidden/.test(document.querySelector('#summary .error')?.textContent ?? ''), undefined, { timeout: 30_000 });
+      await page.waitForFunction(() => /HTTP 403 forbidden/.test(document.querySelector('#corpus-error')?.textContent ?? ''), undefined, { timeout: 30_000 });
       await page.screenshot({ path: join(shots, '5-corpus-error.png') });
 
       // Wait for the background calibration to finish and be saved, then reload.
