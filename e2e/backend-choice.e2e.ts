@@ -12,7 +12,8 @@ interface Choice {
 async function choose({ browser, baseUrl }: E2EContext, tamper: boolean): Promise<Choice> {
   const page = await browser.newPage();
   const logs: string[] = [];
-  page.on('console', (m) => logs.push(m.text()));
+  const errors: string[] = [];
+  page.on('console', (m) => { logs.push(m.text()); if (m.type() === 'error') errors.push(m.text()); });
   try {
     if (tamper) {
       // The network hands the page a golden file whose scores are off by 0.5: what a broken
@@ -28,6 +29,9 @@ async function choose({ browser, baseUrl }: E2EContext, tamper: boolean): Promis
     const h = await page.waitForFunction(() => (window as unknown as { backendChoice?: object }).backendChoice, undefined, { timeout: 180_000 });
     const r = (await h.jsonValue()) as Choice;
     assert.equal(r.error, undefined, `${r.error}\n${logs.join('\n')}`);
+    // WebGPU sessions were created (canary, probe): onnxruntime's placement notes must not
+    // reach the console at error level.
+    assert.deepEqual(errors, [], 'no console errors while creating WebGPU sessions');
     return r;
   } finally {
     await page.close();

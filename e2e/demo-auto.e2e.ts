@@ -69,6 +69,8 @@ export const tests = {
       const budget = Number(await page.locator('#status').getAttribute('data-default-budget'));
       assert.ok(budget > 0 && budget <= 20_000, `default budget derived: ${budget}`);
       assert.match(await page.locator('#budget-note').innerText(), /enough for \S+ .* on this device/);
+      await page.click('#calibration-box summary');
+      assert.match(await page.locator('#calibration').innerText(), /one timed probe on this device|full calibration/);
       await page.screenshot({ path: join(shots, '2-ready.png') });
 
       const t1 = Date.now();
