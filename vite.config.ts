@@ -54,5 +54,5 @@ export default defineConfig({
   worker: { format: 'es' },
   // Scan only this repo's pages: e2e/example-app imports the packed package, not src/.
   optimizeDeps: { exclude: ['onnxruntime-web'], entries: ['index.html', 'bench/browser/index.html', 'e2e/pages/*.html'] },
-  test: { include: ['test/**/*.test.ts'], testTimeout: 120_000 },
+  test: { include: ['test/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 },
 });

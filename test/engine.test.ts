@@ -198,3 +198,37 @@ describe('dispose', () => {
     await expect(rr.info()).rejects.toThrow(/disposed/);
   });
 });
+
+describe('progressive loading and progress', () => {
+  it('reports bytes by phase, the backend from the first event, and layers as they become ready', async () => {
+    const events: import('../src/types').LoadProgress[] = [];
+    const e = await Engine.create({ model: TINY, backend: 'wasm', numThreads: 1, onProgress: (p) => events.push({ ...p }) });
+    try {
+      await e.loaded();
+      expect((await e.info()).layersReady).toBe(4);
+      expect(events[0]!.backend).toBe('wasm');
+      expect(events[0]!.backendReason).toBe('WASM requested');
+      const phases = events.map((p) => p.phase);
+      expect(phases[0]).toBe('download');
+      expect(phases[phases.length - 1]).toBe('ready');
+      // Phases only move forward; layers and bytes only grow.
+      const order = { download: 0, compile: 1, ready: 2 };
+      for (let i = 1; i < events.length; i++) {
+        expect(order[events[i]!.phase]).toBeGreaterThanOrEqual(order[events[i - 1]!.phase]);
+        expect(events[i]!.layersReady).toBeGreaterThanOrEqual(events[i - 1]!.layersReady);
+        expect(events[i]!.bundleLoadedBytes).toBeGreaterThanOrEqual(events[i - 1]!.bundleLoadedBytes);
+      }
+      const { bundleFiles } = await import('../src/bundle');
+      const { parseManifest } = await import('../src/manifest');
+      const { readFileSync, statSync } = await import('node:fs');
+      const manifest = parseManifest(JSON.parse(readFileSync(join(TINY, 'manifest.json'), 'utf8')));
+      const total = bundleFiles(manifest).reduce((a, f) => a + statSync(join(TINY, f)).size, 0);
+      const last = events[events.length - 1]!;
+      expect(last.bundleTotalBytes).toBe(total);
+      expect(last.bundleLoadedBytes).toBe(total);
+      expect(last.fraction).toBe(1);
+    } finally {
+      await e.dispose();
+    }
+  });
+});
