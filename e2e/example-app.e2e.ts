@@ -94,7 +94,8 @@ export const tests = {
       assert.ok(addr && typeof addr === 'object', 'vite preview did not report a port');
       const errors: string[] = [];
       const workers: string[] = [];
-      tab.on('console', (m) => { if (m.type() === 'error') errors.push(`${m.text()} (${m.location().url})`); });
+      const logs: string[] = [];
+      tab.on('console', (m) => { logs.push(m.text()); if (m.type() === 'error') errors.push(`${m.text()} (${m.location().url})`); });
       tab.on('pageerror', (e) => errors.push(e.message));
       tab.on('worker', (w) => workers.push(w.url()));
       tab.on('requestfinished', (req) => {
@@ -103,7 +104,7 @@ export const tests = {
 
       await tab.goto(`http://127.0.0.1:${addr.port}/?model=models/tiny&backend=wasm`);
       const status = tab.locator('#status[data-state="ready"], #status[data-state="error"]');
-      await status.waitFor({ timeout: 60_000 });
+      await status.waitFor({ timeout: 60_000 }).catch(async (e: unknown) => { throw new Error(`${String(e)}\npage errors: ${errors.join('\n')}\nstatus: ${await tab.locator('#status').textContent()}\nlogs: ${logs.join('\n')}`); });
       assert.equal(await status.getAttribute('data-state'), 'ready', `model did not load: ${await status.textContent()}`);
       assert.equal(await tab.evaluate(() => crossOriginIsolated), true, 'preview is not cross-origin isolated (COOP/COEP)');
       assert.ok(workers.some((u) => u.endsWith(`/assets/${worker}`)), `the library's worker was not started (workers: ${workers.join(', ')})`);

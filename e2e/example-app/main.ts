@@ -48,7 +48,9 @@ async function main(): Promise<void> {
     reranker = await createWorkerReranker({
       model: url,
       backend,
-      onProgress: (p) => setStatus('loading', `loading ${url}: ${Math.round(p.fraction * 100)}%`),
+      // Progress goes on after the reranker resolves (deeper layers load progressively):
+      // only the status line while loading shows it.
+      onProgress: (p) => { if ((status.dataset.state ?? 'loading') === 'loading') setStatus('loading', `loading ${url}: ${p.phase} ${Math.round(p.fraction * 100)}%`); },
     });
   } catch (e) {
     setStatus('error', `could not load the model: ${(e as Error).message}`);

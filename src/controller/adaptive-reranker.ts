@@ -22,6 +22,9 @@ import type { RequestShape } from './request-shape';
 
 const now = (): number => performance.now();
 
+/** Quiet time after a caller's call before background calibration runs again. */
+const QUIET_MS = 1000;
+
 /** Identity of a request (query and passages), to reuse a known shape. */
 function requestKey(query: string, passages: readonly string[]): string {
   let h = 2166136261;
@@ -56,6 +59,7 @@ export class AdaptiveReranker implements RerankerInterface {
   /** One call at a time (callers' and calibration's), so a wait never counts as cost. */
   private lane: Promise<unknown> = Promise.resolve();
   private userCalls = 0;
+  private lastUserEnd = 0;
   private idleWaiters: (() => void)[] = [];
   private readonly stop = new AbortController();
   /** The background probe run in flight: a caller's call aborts it (it is retried later). */
@@ -71,10 +75,18 @@ export class AdaptiveReranker implements RerankerInterface {
     return run;
   }
 
-  /** Resolves when no caller's call is queued or running. */
-  private idle(): Promise<void> {
-    if (this.stop.signal.aborted) return Promise.reject(new Error('disposed'));
-    return this.userCalls === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
+  /**
+   * Resolves when no caller's call is queued or running and none ended in the last
+   * `QUIET_MS` (callers' calls come in bursts: a search, then the next, a "measure all").
+   */
+  private async idle(): Promise<void> {
+    for (;;) {
+      if (this.stop.signal.aborted) throw new Error('disposed');
+      if (this.userCalls > 0) { await new Promise<void>((resolve) => this.idleWaiters.push(resolve)); continue; }
+      const wait = QUIET_MS - (now() - this.lastUserEnd);
+      if (wait <= 0) return;
+      await new Promise((r) => setTimeout(r, wait));
+    }
   }
 
   /** What calibration runs on: the inner reranker through the lane, not counted as a caller's call. */
@@ -138,6 +150,7 @@ export class AdaptiveReranker implements RerankerInterface {
       return result;
     } finally {
       this.userCalls--;
+      this.lastUserEnd = now();
       if (this.userCalls === 0) for (const w of this.idleWaiters.splice(0)) w();
     }
   }
