@@ -10,8 +10,8 @@ export function renderCalibration(host: HTMLElement, controller: AdaptiveControl
   const where = {
     prior: 'generic guesses (not measured yet)',
     probe: last?.stage === 'background'
-      ? `one timed probe on this device; the full calibration runs in the background between your searches (${last.done}/${last.total} probes)`
-      : 'one timed probe on this device (the full calibration follows in the background once every layer has loaded)',
+      ? `two short timed probes on this device; the full calibration runs in the background between your searches (${last.done}/${last.total} probes)`
+      : 'two short timed probes on this device (the full calibration follows in the background once every layer has loaded)',
     calibrated: last?.stage === 'saved'
       ? 'a full calibration saved on this device for this model and backend (this load skipped calibrating)'
       : `a full calibration on this device${last?.saved ? ', saved for the next visit' : ''}`,

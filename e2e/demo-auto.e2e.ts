@@ -70,7 +70,7 @@ export const tests = {
       assert.ok(budget > 0 && budget <= 20_000, `default budget derived: ${budget}`);
       assert.match(await page.locator('#budget-note').innerText(), /enough for \S+ .* on this device/);
       await page.click('#calibration-box summary');
-      assert.match(await page.locator('#calibration').innerText(), /one timed probe on this device|full calibration/);
+      assert.match(await page.locator('#calibration').innerText(), /two short timed probes on this device|full calibration/);
       await page.screenshot({ path: join(shots, '2-ready.png') });
 
       const t1 = Date.now();

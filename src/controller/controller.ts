@@ -20,6 +20,7 @@ import type {
 import { accuracyScale } from './accuracy';
 import { type CalibrationFit, type CalibrationSample, calibrationPlan, fitCostModel, plainConfig, probeText, runCalibration } from './calibration';
 import { LatencyCorrection } from './correction';
+import { nnls } from './least-squares';
 import { type CostCoefficients, predictMs, priorCoefficients, webgpuPriorCoefficients, workCounts } from './cost-model';
 import { type ControllerOptions, type ResolvedControllerOptions, resolveControllerOptions } from './options';
 import { defaultBatchingLimits, type RequestShape, shapeOf } from './request-shape';
@@ -95,6 +96,27 @@ interface BackendModel {
 const PROBE_SPREAD = 0.3;
 
 const round = (x: number): number => Math.round(x * 10) / 10;
+
+/**
+ * The prior rescaled to a few timed probes: its fixed part (per call, per step) and its work part
+ * (per token and token-layer) each get their own factor (non-negative least squares on relative
+ * error); with one probe, or when a factor comes out 0, one factor for both.
+ */
+export function rescalePrior(prior: CostCoefficients, samples: readonly CalibrationSample[]): CostCoefficients {
+  const halves = samples.map((s) => {
+    const c = workCounts(s.config, s.shape);
+    return [prior.perCall * c.perCall + prior.perStep * c.perStep, prior.perToken * c.perToken + prior.perLayerToken * c.perLayerToken + prior.perLayerTokenSq * c.perLayerTokenSq];
+  });
+  let [a, b] = samples.length >= 2 ? nnls(halves, samples.map((s) => s.ms), samples.map((s) => 1 / Math.max(s.ms, 1e-3) ** 2)) : [0, 0];
+  if (!(a! > 0 && b! > 0)) {
+    const last = samples[samples.length - 1]!;
+    a = b = last.ms / Math.max(1e-6, predictMs(prior, workCounts(last.config, last.shape)));
+  }
+  return {
+    perCall: prior.perCall * a!, perStep: prior.perStep * a!,
+    perToken: prior.perToken * b!, perLayerToken: prior.perLayerToken * b!, perLayerTokenSq: prior.perLayerTokenSq * b!,
+  };
+}
 
 export class AdaptiveController {
   private readonly options: ResolvedControllerOptions;
@@ -190,10 +212,11 @@ export class AdaptiveController {
   }
 
   /**
-   * Ready in one probe: run the shallowest exit once on a tiny input (compiles kernels), time
-   * one batch at it, and rescale the backend's prior so it predicts that batch
-   * (the prior's FLOP-like work counts times this device's speed). Decisions are then
-   * calibrated from a single probe, with a wide margin; `calibrate` refines it.
+   * Ready in two small probes: run the shallowest exit once on a tiny input (compiles kernels),
+   * time one short passage and one small batch at it, and rescale the backend's prior so it
+   * predicts both (`rescalePrior`: the fixed part and the FLOP-like work part of the prior each
+   * times this device's factor). Decisions are then calibrated from these probes, with a wide
+   * margin; `calibrate` refines it.
    */
   async quickCalibrate(rr: RerankerInterface, options: CalibrateOptions = {}): Promise<CalibrationSample> {
     const info = await rr.info();
@@ -204,19 +227,25 @@ export class AdaptiveController {
     const hook = this.hook();
     await this.warmUp(rr, options);
     const signal = options.signal ? { signal: options.signal } : {};
-    // Small on purpose (8 passages of a quarter of the maximum length): ready within a second on
-    // a laptop, a few seconds on a slow or busy one; the background calibration covers the rest.
+    // Two small probes (one short passage; 8 passages of a quarter of the maximum length): ready
+    // within a second on a laptop, a few seconds on a slow or busy one. The first pins the fixed
+    // cost of a call (messages, onnxruntime steps), the second the cost per token, so the prior's
+    // two halves are rescaled separately; the background calibration covers the rest.
     const passages = Math.max(1, Math.min(limits.batchSize, 8));
-    const [sample] = await runCalibration(rr, [{ passages, passageTokens: Math.max(8, Math.round(info.maxPassageTokens / 4)), config: plain }], hook, {
+    const probes = [
+      { passages: 1, passageTokens: 16, config: plain },
+      { passages, passageTokens: Math.max(8, Math.round(info.maxPassageTokens / 4)), config: plain },
+    ];
+    const samples = await runCalibration(rr, probes, hook, {
       repeats: 1, ...signal, ...(options.beforeRun ? { beforeRun: options.beforeRun } : {}),
     });
+    const sample = samples[samples.length - 1];
     if (!sample) throw new RangeError('AdaptiveController.quickCalibrate: the engine did not consult the controller (create the reranker with chooseConfig: controller.chooser)');
     const m = this.model(info.backend);
     const prior = this.priorFor(info.backend);
-    const scale = sample.ms / Math.max(1e-6, predictMs(prior, workCounts(sample.config, sample.shape)));
-    m.coefficients = Object.fromEntries(Object.entries(prior).map(([k, v]) => [k, v * scale])) as unknown as CostCoefficients;
+    m.coefficients = rescalePrior(prior, samples);
     m.fit = null;
-    m.samples = [sample];
+    m.samples = [...samples];
     m.observed = [];
     m.sinceRefit = 0;
     m.source = 'probe';
