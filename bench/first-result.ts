@@ -65,10 +65,10 @@ async function main(): Promise<void> {
     const context = await harness.browser.newContext({ viewport: { width: 1280, height: 860 } });
     const page = await context.newPage();
     await watch(page);
-    const cold = await load(page, () => page.goto(`${harness.baseUrl}${path}`, { waitUntil: 'domcontentloaded' }), values.query!);
+    const cold = await load(page, () => page.goto(`${harness.baseUrl}${path}`, { waitUntil: 'domcontentloaded', timeout: 300_000 }), values.query!);
     // Let the background calibration finish (it is saved for the reload).
     await page.waitForSelector('#status[data-calibration=calibrated]', { timeout: 600_000 });
-    const warm = await load(page, () => page.reload({ waitUntil: 'domcontentloaded' }), values.query!);
+    const warm = await load(page, () => page.reload({ waitUntil: 'domcontentloaded', timeout: 300_000 }), values.query!);
     await context.close();
     const m = describeMachine();
     const row = (name: string, t: Times) => `${name.padEnd(12)} ${t.filesS.toFixed(1).padStart(8)} ${t.readyS.toFixed(1).padStart(8)} ${t.resultS.toFixed(1).padStart(13)} ${(t.resultS - t.filesS).toFixed(1).padStart(20)}   ${t.backend}, calibration ${t.calibration}, ${t.config} in ${t.rankMs} (budget ${t.budgetMs || '-'} ms)`;

@@ -25,7 +25,8 @@ async function choose({ browser, baseUrl }: E2EContext, tamper: boolean): Promis
         await route.fulfill({ response: res, json: g });
       });
     }
-    await page.goto(`${baseUrl}/e2e/pages/backend-choice.html`);
+    // The first page of a run waits for vite to optimize dependencies: allow for a slow machine.
+    await page.goto(`${baseUrl}/e2e/pages/backend-choice.html`, { waitUntil: 'domcontentloaded', timeout: 180_000 });
     const h = await page.waitForFunction(() => (window as unknown as { backendChoice?: object }).backendChoice, undefined, { timeout: 180_000 });
     const r = (await h.jsonValue()) as Choice;
     assert.equal(r.error, undefined, `${r.error}\n${logs.join('\n')}`);
