@@ -85,7 +85,8 @@ export async function startEngine(opts: ResolvedOptions): Promise<EngineParts> {
   const manifestArrived = new Promise<void>((resolve) => { gotManifest = resolve; });
   const bundle = loadBundle(opts.model, {
     cache: opts.cache, signal: stop.signal,
-    onManifest: (m, v) => { manifest = m; version = v; gotManifest(); emit(); },
+    // The first event comes with the first bytes (so its fromCache is known).
+    onManifest: (m, v) => { manifest = m; version = v; gotManifest(); },
     onFile: (f, b) => files.put(f, b),
     onProgress: (p) => { download = p; emit(); },
   });
