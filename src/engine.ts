@@ -186,8 +186,9 @@ export class Engine implements RerankerInterface {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    this.stopLoading();
+    // calls made before dispose() complete first (they may still wait for their layers), then loading stops
     await this.queue.catch(() => {});
+    this.stopLoading();
     await this.staged.dispose();
   }
 
