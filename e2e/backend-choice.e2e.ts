@@ -19,7 +19,7 @@ async function choose({ browser, baseUrl }: E2EContext, tamper: boolean): Promis
       // The network hands the page a golden file whose scores are off by 0.5: what a broken
       // fp16 kernel or driver would produce against the real one. Only the first request is
       // tampered: the backend measurement's own read (right after manifest.json); the bundle's
-      // copy (read last, after every layer) is checked against the manifest's size and SHA-256
+      // copy (read after the tokenizer, embeddings, compression and adapters) is checked against the manifest's size and SHA-256
       // and must stay intact, or the whole bundle is refused as damaged (src/integrity.ts).
       let served = 0;
       await page.route('**/test/fixtures/tiny/golden.json', async (route) => {

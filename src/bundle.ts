@@ -256,6 +256,9 @@ export async function loadBundle(model: ModelSource, opts: LoadOptions = {}): Pr
   let done = 0;
   // onFile gets a file only once its size and SHA-256 matched (in order): nothing is built from an unverified file.
   let handed: Promise<void> = Promise.resolve();
+  const onCacheError = opts.onCacheError ?? ((e: StorageFullError) => console.warn(e.message));
+  // Cache only a bundle whose every file passed its check, as one unit (source.done).
+  const settle = (): Promise<void> => Promise.all(hashes.values()).then(() => source.done?.()).then((full) => { if (full) onCacheError(full); });
   try {
     for (let i = 0; i < files.length; i++) {
       throwIfAborted(opts.signal);
@@ -281,7 +284,10 @@ export async function loadBundle(model: ModelSource, opts: LoadOptions = {}): Pr
       if (opts.onFile) {
         const onFile = opts.onFile;
         const hashed = hashes.get(file) ?? Promise.resolve();
-        handed = handed.then(() => hashed).then(() => onFile(file, data));
+        // The last file (the deepest layer) is handed on only once the whole bundle is verified
+        // and cached: every layer ready means a checked bundle, already in the cache.
+        const last = i === files.length - 1;
+        handed = handed.then(() => hashed).then(async () => { if (last) await settle(); onFile(file, data); });
         handed.catch(() => {});
       }
     }
@@ -290,9 +296,7 @@ export async function loadBundle(model: ModelSource, opts: LoadOptions = {}): Pr
     throw e;
   }
   if (opts.signal?.aborted) throw new AbortError('MatryoshkaReranker: loading the bundle was aborted');
-  const onCacheError = opts.onCacheError ?? ((e: StorageFullError) => console.warn(e.message));
-  // Cache only a bundle whose every file passed its check, as one unit (source.done).
-  const verified = Promise.all([...hashes.values(), handed]).then(() => source.done?.()).then((full) => { if (full) onCacheError(full); });
+  const verified = opts.onFile ? handed : settle();
   verified.catch(() => {}); // the caller awaits it later: no unhandled rejection meanwhile
   const get = (f: string) => bytes.get(f)!;
   try {

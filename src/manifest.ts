@@ -172,12 +172,12 @@ export function parseManifest(json: unknown, file = 'manifest.json'): Manifest {
 
 /**
  * Every file of the bundle the runtime reads, in load order: what every configuration needs
- * first (tokenizer, embeddings, compression, adapters), then layer by layer (its weights, its
- * graph, its LoRA-free twin), so the shallow exits can rank before the deep layers arrive, and
- * golden.json (the load-time canary).
+ * first (tokenizer, embeddings, compression, adapters, golden.json), then layer by layer (its weights, its
+ * graph, its LoRA-free twin), so the shallow exits can rank before the deep layers arrive;
+ * golden.json (the load-time canary, small) comes before the layers.
  */
 export function bundleFiles(m: Manifest): string[] {
   const g = m.graphs;
   const perLayer = g.layers.flatMap((layer, i) => [g.layerWeights?.[i], layer, g.plainLayers?.[i]].filter((f): f is string => !!f));
-  return [m.input.tokenizer, m.input.tokenizerConfig, g.embeddings, g.compress, m.adapters.file, ...perLayer, m.golden];
+  return [m.input.tokenizer, m.input.tokenizerConfig, g.embeddings, g.compress, m.adapters.file, m.golden, ...perLayer];
 }

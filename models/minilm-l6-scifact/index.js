@@ -14,6 +14,7 @@ const files = {
   "embeddings.onnx": new URL("./embeddings.onnx", import.meta.url).href,
   "compress.onnx": new URL("./compress.onnx", import.meta.url).href,
   "adapters.safetensors": new URL("./adapters.safetensors", import.meta.url).href,
+  "golden.json": new URL("./golden.json", import.meta.url).href,
   "layer_01.weights": new URL("./layer_01.weights", import.meta.url).href,
   "layer_01.onnx": new URL("./layer_01.onnx", import.meta.url).href,
   "layer_01.plain.onnx": new URL("./layer_01.plain.onnx", import.meta.url).href,
@@ -32,7 +33,6 @@ const files = {
   "layer_06.weights": new URL("./layer_06.weights", import.meta.url).href,
   "layer_06.onnx": new URL("./layer_06.onnx", import.meta.url).href,
   "layer_06.plain.onnx": new URL("./layer_06.plain.onnx", import.meta.url).href,
-  "golden.json": new URL("./golden.json", import.meta.url).href,
 };
 
 /** The model for option `model` of createReranker / createWorkerReranker / isCached / clearCache. */
