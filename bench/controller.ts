@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   const t0 = now();
   const rr = await createAdaptiveReranker(
     (chooseConfig) => createReranker({ model: args.model, backend: 'wasm', numThreads: args.threads, chooseConfig }),
-    args.safety === undefined ? {} : { safety: args.safety },
+    { startup: 'full', calibrationStore: null, ...(args.safety === undefined ? {} : { safety: args.safety }) },
   );
   const calibrationMs = now() - t0;
   const info = await rr.info();

@@ -84,7 +84,11 @@ async function damagedBundles(): Promise<Case[]> {
         cpSync(MODEL, dir, { recursive: true });
         fn(dir);
         const e = await createReranker({ model: dir, backend: 'wasm' });
-        await e.dispose();
+        try {
+          await e.loaded(); // progressive loading: a damaged deep file or the canary fails here
+        } finally {
+          await e.dispose();
+        }
         return e;
       } finally {
         rmSync(dir, { recursive: true, force: true });

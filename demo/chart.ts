@@ -82,12 +82,18 @@ export function renderChart(host: HTMLElement, input: ChartInput): void {
   axes.append(node('text', { x: 14, y: (H - M.bottom + M.top) / 2, 'text-anchor': 'middle', class: 'label', transform: `rotate(-90 14 ${(H - M.bottom + M.top) / 2})` }, input.accuracyLabel));
   svg.append(axes);
 
+  // The budget's label, kept clear of the point labels placed below.
+  const budgetBoxes: { x0: number; y0: number; x1: number; y1: number }[] = [];
+  const budgetText = input.budgetMs !== undefined ? `budget ${input.budgetMs.toFixed(0)} ms${budgetOnAxis ? '' : ' →'}` : '';
   if (input.budgetMs !== undefined && budgetOnAxis) {
     const bx = X(input.budgetMs);
     const right = bx > W - M.right - 90;
+    const w = budgetText.length * 5.6;
+    budgetBoxes.push({ x0: right ? bx - 4 - w : bx + 4, y0: M.top, x1: right ? bx - 4 : bx + 4 + w, y1: M.top + 12 });
     svg.append(node('line', { class: 'budget', x1: bx, y1: M.top, x2: bx, y2: H - M.bottom }));
     svg.append(node('text', { class: 'budget-label', x: right ? bx - 4 : bx + 4, y: M.top + 10, 'text-anchor': right ? 'end' : 'start' }, `budget ${input.budgetMs.toFixed(0)} ms`));
   } else if (input.budgetMs !== undefined) {
+    budgetBoxes.push({ x0: W - M.right - budgetText.length * 5.6, y0: M.top, x1: W - M.right, y1: M.top + 12 });
     svg.append(node('text', { class: 'budget-label', x: W - M.right, y: M.top + 10, 'text-anchor': 'end' }, `budget ${input.budgetMs.toFixed(0)} ms →`));
   }
 
@@ -100,17 +106,33 @@ export function renderChart(host: HTMLElement, input: ChartInput): void {
   });
   svg.append(node('path', { class: 'front-line', d }));
 
-  // Labels for the front and the pick, skipping one that would overlap a placed label.
-  const placed: { x: number; y: number }[] = [];
-  const labelFits = (x: number, y: number): boolean => !placed.some((q) => Math.abs(q.y - y) < 11 && Math.abs(q.x - x) < 64);
+  // Labels for the pick and the front: each tries a few spots around its dot and takes the first
+  // that overlaps no placed label, no other dot and stays inside the plot; else it is left off
+  // (the dot's tooltip still names it).
+  type Box = { x0: number; y0: number; x1: number; y1: number };
+  const placed: Box[] = [...budgetBoxes];
+  const dots: Box[] = pts.map((p) => ({ x0: X(p.x) - 5, y0: Y(p.accuracy) - 5, x1: X(p.x) + 5, y1: Y(p.accuracy) + 5 }));
+  const overlaps = (a: Box, b: Box): boolean => a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+  const spots: [number, number, 'start' | 'end' | 'middle'][] = [[8, -6, 'start'], [8, 12, 'start'], [-8, -6, 'end'], [-8, 12, 'end'], [0, -11, 'middle'], [0, 19, 'middle']];
   const order = pts.map((_, i) => i).sort((a, b) => Number(pts[b]!.name === input.pick) - Number(pts[a]!.name === input.pick));
-  const labelled = new Set<number>();
+  const labels = new Map<number, { x: number; y: number; anchor: string }>();
   for (const i of order) {
     const p = pts[i]!;
-    if (!frontSet.has(i) && p.name !== input.pick) continue;
-    const x = X(p.x) + 8;
-    const y = Y(p.accuracy) - 6;
-    if (p.name === input.pick || labelFits(x, y)) { placed.push({ x, y }); labelled.add(i); }
+    const isPick = p.name === input.pick;
+    if (!frontSet.has(i) && !isPick) continue;
+    const w = p.name.length * (isPick ? 6.4 : 5.8);
+    for (const [dx, dy, anchor] of spots) {
+      const x = X(p.x) + dx;
+      const y = Y(p.accuracy) + dy;
+      const x0 = anchor === 'start' ? x : anchor === 'end' ? x - w : x - w / 2;
+      const box = { x0, y0: y - 9, x1: x0 + w, y1: y + 2 };
+      const inside = box.x0 >= M.left && box.x1 <= W - 2 && box.y0 >= 2 && box.y1 <= H - M.bottom;
+      if (inside && !placed.some((b) => overlaps(b, box)) && !dots.some((d, j) => j !== i && overlaps(d, box))) {
+        placed.push(box);
+        labels.set(i, { x, y, anchor });
+        break;
+      }
+    }
   }
 
   pts.forEach((p, i) => {
@@ -119,7 +141,8 @@ export function renderChart(host: HTMLElement, input: ChartInput): void {
     const t = `${p.name}: ${p.accuracy.toFixed(3)}, ${p.measuredMs !== undefined ? `measured ${p.measuredMs.toFixed(1)} ms` : ''}` +
       `${p.predictedMs !== undefined ? ` predicted ${p.predictedMs.toFixed(1)} ms` : ''}`;
     g.append(node('title', {}, t));
-    if (labelled.has(i)) g.append(node('text', { x: X(p.x) + 8, y: Y(p.accuracy) - 6, class: 'point-label' }, p.name));
+    const l = labels.get(i);
+    if (l) g.append(node('text', { x: l.x, y: l.y, 'text-anchor': l.anchor, class: 'point-label' }, p.name));
     svg.append(g);
   });
 }

@@ -32,9 +32,35 @@ export async function loadDefaultCorpus(): Promise<DemoCorpus> {
   };
 }
 
+/**
+ * Why `url` cannot be read as a corpus file, in words a newcomer can act on, or null when it
+ * can. Dev servers answer a missing file with their index page (HTTP 200, text/html), so the
+ * content type is checked as well as the status.
+ */
+export async function corpusUrlProblem(url: string): Promise<string | null> {
+  let res: Response;
+  try {
+    res = await fetch(url, { method: 'HEAD', cache: 'no-store' });
+  } catch (e) {
+    return `cannot reach ${url} (${(e as Error).message}): check the address and that the server is running`;
+  }
+  if (res.status === 403) {
+    return `the server refuses to serve ${url} (HTTP 403 forbidden). The demo's dev server serves this project's files and local BEIR folders under /datasets/<name> ` +
+      '(from ../shared/datasets, or the folder in the MRR_DATASETS environment variable); other folders are off limits: use "BEIR files or your own text" to pick them instead';
+  }
+  if (res.status === 404) return `there is no ${url} (HTTP 404): check the folder name; a BEIR folder holds corpus.jsonl (and queries.jsonl)`;
+  if (!res.ok) return `the server answered HTTP ${res.status} for ${url}`;
+  if ((res.headers.get('content-type') ?? '').includes('text/html')) {
+    return `there is no corpus.jsonl at ${url}: the server answered with a web page instead (the folder does not exist?); a BEIR folder holds corpus.jsonl (and queries.jsonl)`;
+  }
+  return null;
+}
+
 /** A BEIR folder at a URL: corpus.jsonl and, if present, queries.jsonl. */
 export async function loadBeirUrl(folder: string, maxDocuments = 50_000): Promise<DemoCorpus> {
   const base = new URL(folder.endsWith('/') ? folder : `${folder}/`, location.href).href;
+  const problem = await corpusUrlProblem(joinLocation(base, 'corpus.jsonl'));
+  if (problem) throw new Error(problem);
   const documents = await readCorpus(joinLocation(base, 'corpus.jsonl'), maxDocuments);
   const queries = await readQueries(joinLocation(base, 'queries.jsonl')).catch(() => []);
   return { name: `BEIR ${folder}: ${documents.length} documents`, documents, queries: queries.slice(0, 12).map((q) => q.text) };

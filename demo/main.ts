@@ -2,17 +2,26 @@
  * The demo page: corpus -> BM25 first stage (src/data/bm25) -> re-ranking in a Web Worker with
  * a manual configuration or the adaptive controller under a latency budget, and a chart of
  * every configuration on this device. See index.html for the layout.
+ *
+ * Start-up: the backend line is filled by the first progress event; the model can rank once
+ * its shallow layers are in (progressive loading), the controller starts from one probe (or a
+ * saved calibration) and calibrates fully in the background; the default budget is sized from
+ * what this device was measured to meet.
  */
-import type { AdaptiveReranker } from '../src/controller/adaptive-reranker';
+import type { AdaptiveReranker, CalibrationEvent } from '../src/controller/adaptive-reranker';
 import { accuracyScale } from '../src/controller/accuracy';
 import { type CandidatePrediction, isAdaptiveDecision } from '../src/controller/controller';
 import { Bm25Index, documentText } from '../src/data/bm25';
-import type { BackendInfo, ModelInfo, RankOptions } from '../src/types';
+import type { BackendInfo, LoadProgress, ModelInfo, RankOptions } from '../src/types';
+import { defaultBudget, msToSlider, sliderToMs } from './budget';
+import { renderCalibration } from './calibration-view';
 import { type ChartPoint, renderChart } from './chart';
 import { ConfigPicker, nameOf } from './config-picker';
 import { type DemoCorpus, loadBeirUrl, loadDefaultCorpus, loadFiles } from './corpus';
+import { explainPick } from './explain';
 import { chooseBackend, chooseModel, loadModel } from './model';
 import { renderResults, type SearchOutcome } from './results';
+import { progressText } from './status';
 
 const $ = <T extends HTMLElement>(id: string): T => {
   const e = document.getElementById(id);
@@ -22,14 +31,14 @@ const $ = <T extends HTMLElement>(id: string): T => {
 
 const ui = {
   status: $('status'), modelName: $('model-name'), modelNote: $('model-note'), progress: $<HTMLProgressElement>('load-progress'),
-  loadText: $('load-text'), backend: $('backend'), backendReason: $('backend-reason'),
+  loadText: $('load-text'), loadDetail: $('load-detail'), backend: $('backend'), backendReason: $('backend-reason'),
   corpusName: $('corpus-name'), beirUrl: $<HTMLInputElement>('beir-url'), beirLoad: $<HTMLButtonElement>('beir-load'),
   files: $<HTMLInputElement>('files'), folder: $<HTMLInputElement>('folder'), defaultLoad: $<HTMLButtonElement>('default-load'),
-  budget: $<HTMLInputElement>('budget'), budgetValue: $<HTMLOutputElement>('budget-value'), budgetRow: $('budget-row'), manualRow: $('manual-row'),
+  budget: $<HTMLInputElement>('budget'), budgetValue: $<HTMLOutputElement>('budget-value'), budgetNote: $('budget-note'), budgetRow: $('budget-row'), manualRow: $('manual-row'),
   form: $<HTMLFormElement>('search-form'), query: $<HTMLInputElement>('query'), candidates: $<HTMLInputElement>('candidates'),
-  search: $<HTMLButtonElement>('search'), hybrid: $<HTMLInputElement>('hybrid'), samples: $('samples'), summary: $('summary'), results: $<HTMLOListElement>('results'),
+  search: $<HTMLButtonElement>('search'), spinner: $('spinner'), hybrid: $<HTMLInputElement>('hybrid'), samples: $('samples'), summary: $('summary'), results: $<HTMLOListElement>('results'),
   chart: $('chart'), chartCaption: $('chart-caption'), measure: $<HTMLButtonElement>('measure'), measureText: $('measure-text'),
-  calibration: $('calibration'),
+  calibration: $('calibration'), corpusError: $('corpus-error'),
 };
 
 const state = {
@@ -43,31 +52,59 @@ const state = {
   predictions: null as CandidatePrediction[] | null,
   measured: new Map<string, number>(),
   busy: false,
-  /** A search was asked for while busy: run it (with the controls' latest values) after. */
+  /** A search was asked for while busy or loading: run it (with the controls' latest values) after. */
   again: false,
+  calibration: null as CalibrationEvent | null,
+  /** The user moved the budget slider: keep their value. */
+  budgetTouched: false,
+  /** The model can rank (the controller is measuring the device): loading lines go to the detail. */
+  modelUp: false,
+  /** The derived default budget, exactly (the slider's steps would round it), until the slider moves. */
+  exactBudget: null as number | null,
+  /** Bumped when the corpus changes: a search still running for the old one is not shown. */
+  generation: 0,
 };
 
-/** Budget slider (0..1000) <-> milliseconds, log scale from 2 ms to 5 s. */
-const budgetMs = (): number => 2 * 2500 ** (Number(ui.budget.value) / 1000);
+const budgetMs = (): number => state.exactBudget ?? sliderToMs(Number(ui.budget.value));
 const mode = (): 'auto' | 'manual' => (document.querySelector<HTMLInputElement>('input[name=mode]:checked')?.value === 'manual' ? 'manual' : 'auto');
 
-function setStatus(s: 'loading' | 'calibrating' | 'ready' | 'error', text: string): void {
+function setStatus(s: 'loading' | 'calibrating' | 'ready' | 'error', text: string, detail = ''): void {
   ui.status.dataset.state = s;
   ui.loadText.textContent = text;
+  ui.loadDetail.textContent = detail;
+}
+
+function message(kind: 'error' | 'info' | 'warning', text: string): void {
+  const div = document.createElement('div');
+  div.className = kind;
+  div.textContent = text;
+  ui.summary.replaceChildren(div);
 }
 
 function showError(where: string, e: unknown): void {
-  const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-  ui.summary.innerHTML = '';
-  const div = document.createElement('div');
-  div.className = 'error';
-  div.textContent = `${where}: ${msg}`;
-  ui.summary.append(div);
+  const msg = e instanceof Error ? (e.name === 'Error' ? e.message : `${e.name}: ${e.message}`) : String(e);
+  message('error', `${where}: ${msg}`);
   console.warn(where, e);
+}
+
+/** Forget the previous corpus's search: results, messages, chart. */
+function clearSearch(): void {
+  state.generation++;
+  state.last = null;
+  state.predictions = null;
+  state.measured.clear();
+  ui.summary.replaceChildren();
+  ui.results.replaceChildren();
+  ui.measure.disabled = true;
+  ui.measureText.textContent = '';
+  delete ui.chart.dataset.measured;
+  updateChart();
 }
 
 async function useCorpus(load: () => Promise<DemoCorpus>): Promise<void> {
   ui.corpusName.textContent = 'loading…';
+  ui.corpusError.hidden = true;
+  clearSearch();
   try {
     const corpus = await load();
     const t0 = performance.now();
@@ -84,8 +121,10 @@ async function useCorpus(load: () => Promise<DemoCorpus>): Promise<void> {
       return b;
     }));
   } catch (e) {
-    ui.corpusName.textContent = state.corpus ? state.corpus.name : 'no corpus';
-    showError('corpus', e);
+    ui.corpusName.textContent = state.corpus ? `${state.corpus.name} (unchanged)` : 'no corpus';
+    ui.corpusError.hidden = false;
+    ui.corpusError.textContent = `Could not load the corpus: ${e instanceof Error ? e.message : String(e)}`;
+    console.warn('corpus', e);
   }
 }
 
@@ -108,48 +147,73 @@ function updateChart(): void {
   });
   const n = state.last?.candidates.length ?? 0;
   ui.chartCaption.textContent = n
-    ? `${scale.label} against latency for the last query's ${n} candidates on ${info.backend}; line: Pareto front; large dot: ${mode() === 'auto' ? "the controller's pick" : 'your configuration'}.`
+    ? `For the last query's ${n} candidates on ${info.backend}.`
     : 'Run a search: the chart shows every configuration for its candidates.';
+}
+
+function setBusy(busy: boolean): void {
+  state.busy = busy;
+  ui.spinner.hidden = !busy;
+  ui.search.disabled = busy;
 }
 
 async function search(): Promise<void> {
   const { rr, index, corpus, picker } = state;
   const query = ui.query.value.trim();
-  if (!rr || !index || !corpus || !picker || !query) return;
+  if (!query) {
+    message('info', 'Type a query first, or click one of the sample queries below the search box.');
+    ui.query.focus();
+    return;
+  }
+  if (!corpus || !index) {
+    message('info', 'No corpus is loaded: load the default corpus or your own files first.');
+    return;
+  }
+  if (!rr || !picker) {
+    state.again = true;
+    message('info', 'The model is still loading: your search will run as soon as it is ready.');
+    return;
+  }
   if (state.busy) { state.again = true; return; }
-  state.busy = true;
-  ui.search.disabled = true;
+  setBusy(true);
+  const generation = state.generation;
   try {
     const k = Math.max(1, Math.min(100, Number(ui.candidates.value) || 30));
     const t0 = performance.now();
     const hits = index.search(query, k);
     const bm25Ms = performance.now() - t0;
     if (hits.length === 0) {
-      ui.summary.textContent = 'BM25 found no passage sharing a word with the query; try other words.';
+      message('info', 'BM25 found no passage sharing a word with the query; try other words.');
       ui.results.replaceChildren();
       return;
     }
     const candidates = hits.map((h) => ({ doc: corpus.documents[h.index]!, bm25: h.score }));
+    // z-scores need two candidates or more: one candidate is ranked by the model alone.
+    const fuse = ui.hybrid.checked && candidates.length >= 2;
     const options: RankOptions = {
       ...(mode() === 'auto' ? { budgetMs: budgetMs() } : { config: picker.value() }),
-      ...(ui.hybrid.checked ? { firstStageScores: candidates.map((c) => c.bm25) } : {}),
+      ...(fuse ? { firstStageScores: candidates.map((c) => c.bm25) } : {}),
     };
     const t1 = performance.now();
     const result = await rr.rank(query, candidates.map((c) => documentText(c.doc)), options);
     const rankMs = performance.now() - t1;
+    state.info = await rr.info();
+    if (generation !== state.generation) return; // the corpus changed meanwhile
     const same = state.last && state.last.query === query && state.last.candidates.length === candidates.length;
     if (!same) state.measured.clear();
     if (isAdaptiveDecision(result.decision)) state.predictions = result.decision.candidates;
     else if (!same) state.predictions = null;
     state.last = { query, candidates, result, bm25Ms, rankMs };
     renderResults(ui.results, ui.summary, state.last);
+    if (isAdaptiveDecision(result.decision)) appendLine('why', explainPick(result.decision, state.info));
+    if (ui.hybrid.checked && !fuse) appendLine('info', 'Only one candidate: fusing with BM25 needs two or more, so it is ranked by the model alone.');
     ui.measure.disabled = false;
     updateChart();
+    refreshCalibration();
   } catch (e) {
     showError('search', e);
   } finally {
-    state.busy = false;
-    ui.search.disabled = false;
+    setBusy(false);
   }
   if (state.again) {
     state.again = false;
@@ -157,13 +221,19 @@ async function search(): Promise<void> {
   }
 }
 
+function appendLine(cls: string, text: string): void {
+  const div = document.createElement('div');
+  div.className = cls;
+  div.textContent = text;
+  ui.summary.append(div);
+}
+
 /** Time every configuration on the last search's candidates. */
 async function measureAll(): Promise<void> {
   const { rr, info, last } = state;
   if (!rr || !info || !last || state.busy) return;
-  state.busy = true;
+  setBusy(true);
   ui.measure.disabled = true;
-  ui.search.disabled = true;
   try {
     const passages = last.candidates.map((c) => documentText(c.doc));
     state.measured.clear();
@@ -179,9 +249,8 @@ async function measureAll(): Promise<void> {
   } catch (e) {
     showError('measure', e);
   } finally {
-    state.busy = false;
+    setBusy(false);
     ui.measure.disabled = false;
-    ui.search.disabled = false;
   }
   if (state.again) {
     state.again = false;
@@ -189,38 +258,56 @@ async function measureAll(): Promise<void> {
   }
 }
 
-function showCalibration(): void {
-  const cal = state.rr?.controller.calibration;
-  if (!cal) return;
-  const c = cal.fit.coefficients;
-  ui.calibration.textContent = [
-    `per call ${c.perCall.toFixed(3)} ms, per onnxruntime step ${c.perStep.toFixed(3)} ms`,
-    `per input token ${(c.perToken * 1000).toFixed(3)} µs, per token-layer ${(c.perLayerToken * 1000).toFixed(3)} µs, per token²-layer ${(c.perLayerTokenSq * 1e6).toFixed(3)} ns`,
-    `fit spread (log) ${cal.fit.spread.toFixed(3)} over ${cal.samples.length} probes:`,
-    ...cal.samples.map((s) => `  ${s.config.name.padEnd(10)} ${String(s.shape.pLens.length).padStart(3)} x ${String(Math.max(...s.shape.pLens)).padStart(3)} tokens: ${s.ms.toFixed(1)} ms`),
-  ].join('\n');
+function refreshCalibration(): void {
+  const { rr, info } = state;
+  if (!rr || !info) return;
+  renderCalibration(ui.calibration, rr.controller, info, info.backend, state.calibration);
+  ui.status.dataset.calibration = state.calibration?.stage === 'saved' ? 'saved' : rr.controller.calibrationSource(info.backend);
+}
+
+function showBudget(): void {
+  ui.budgetValue.textContent = `${budgetMs().toFixed(0)} ms`;
 }
 
 function wire(): void {
-  const onBudget = (): void => { ui.budgetValue.textContent = `${budgetMs().toFixed(0)} ms`; };
-  onBudget();
-  ui.budget.addEventListener('input', () => { onBudget(); updateChart(); });
+  showBudget();
+  ui.budget.addEventListener('input', () => { state.budgetTouched = true; state.exactBudget = null; ui.budgetNote.textContent = ''; showBudget(); updateChart(); });
   ui.budget.addEventListener('change', () => void search());
   for (const r of document.querySelectorAll<HTMLInputElement>('input[name=mode]')) {
     r.addEventListener('change', () => {
       ui.budgetRow.hidden = mode() !== 'auto';
       ui.manualRow.hidden = mode() !== 'manual';
-      void search();
+      if (state.last) void search();
     });
   }
   ui.form.addEventListener('submit', (ev) => { ev.preventDefault(); void search(); });
-  ui.hybrid.addEventListener('change', () => void search());
+  ui.hybrid.addEventListener('change', () => { if (state.last) void search(); });
   ui.measure.addEventListener('click', () => void measureAll());
-  ui.beirLoad.addEventListener('click', () => { if (ui.beirUrl.value.trim()) void useCorpus(() => loadBeirUrl(ui.beirUrl.value.trim())); });
+  ui.beirLoad.addEventListener('click', () => {
+    const url = ui.beirUrl.value.trim();
+    if (!url) { message('info', 'Type the URL of a BEIR folder first, e.g. /datasets/cisi.'); return; }
+    void useCorpus(() => loadBeirUrl(url));
+  });
   ui.defaultLoad.addEventListener('click', () => void useCorpus(loadDefaultCorpus));
   for (const input of [ui.files, ui.folder]) {
     input.addEventListener('change', () => { if (input.files?.length) void useCorpus(() => loadFiles([...input.files!])); });
   }
+}
+
+function onProgress(p: LoadProgress): void {
+  ui.backend.textContent = p.backend;
+  ui.backendReason.textContent = `— ${p.backendReason}`;
+  ui.status.dataset.phase = p.phase;
+  ui.status.dataset.layers = String(p.layersReady);
+  if (p.phase === 'ready') {
+    ui.status.dataset.loaded = 'all';
+    if (state.rr) { ui.loadDetail.textContent = `all ${p.numLayers} layers loaded`; refreshCalibration(); }
+    return;
+  }
+  const { text, detail } = progressText(p);
+  ui.progress.value = p.fraction;
+  if (state.modelUp) { ui.loadDetail.textContent = `${text} (${detail})`; return; }
+  setStatus('loading', text, detail);
 }
 
 async function start(): Promise<void> {
@@ -232,32 +319,45 @@ async function start(): Promise<void> {
   if (choice.note) { ui.modelNote.hidden = false; ui.modelNote.textContent = choice.note; }
   try {
     const rr = await loadModel(choice.url, chooseBackend(params), {
-      onProgress: (p) => {
-        ui.progress.value = p.fraction;
-        setStatus('loading', `loading ${p.file} ${(p.loadedBytes / 1e6).toFixed(1)} MB${p.fromCache ? ' (cache)' : ''} — ${(100 * p.fraction).toFixed(0)}%`);
-      },
-      onCalibration: (done, total) => {
-        ui.progress.value = done / total;
-        setStatus('calibrating', `calibrating the controller on this device: probe ${done}/${total}`);
+      onProgress,
+      onModel: () => { state.modelUp = true; setStatus('calibrating', 'Measuring this device (one short probe)…', ''); },
+      onCalibration: (e) => {
+        state.calibration = e;
+        if (e.stage === 'saved') setStatus('calibrating', 'Using the calibration saved on this device…');
+        refreshCalibration();
       },
     });
     state.rr = rr;
     state.info = await rr.info();
-    ui.modelName.textContent = `${state.info.name} (${choice.url}, ${state.info.numLayers} layers, ${state.info.configurations.length} configurations)`;
-    ui.backend.textContent = state.info.backend;
-    ui.backendReason.textContent = `— ${state.info.reason}; ${crossOriginIsolated ? 'cross-origin isolated (threaded WASM possible)' : 'not cross-origin isolated: single-threaded WASM'}`;
+    const info = state.info;
+    ui.modelName.textContent = `${info.name} (${choice.url}, ${info.numLayers} layers, ${info.configurations.length} configurations)`;
+    ui.backend.textContent = info.backend;
+    ui.backendReason.textContent = `— ${info.reason}; ${crossOriginIsolated ? `threaded WASM possible (${info.threads ?? '?'} threads)` : 'not cross-origin isolated: single-threaded WASM'}`;
     state.picker = new ConfigPicker(
       { name: $('config-name'), depth: $('depth'), layers: $('compress-layers'), ratio: $('ratio'), mode: $('merge-mode') },
-      state.info, () => { if (mode() === 'manual') void search(); },
+      info, () => { if (mode() === 'manual') void search(); },
     );
-    showCalibration();
-    ui.progress.value = 1;
     await corpusReady;
-    setStatus('ready', 'ready');
-    ui.search.disabled = false;
+    if (!state.budgetTouched) {
+      const b = defaultBudget(rr.controller, info, info.backend, state.corpus?.documents ?? []);
+      ui.budget.value = String(msToSlider(b.ms));
+      state.exactBudget = b.ms;
+      ui.budgetNote.textContent = b.note;
+      ui.status.dataset.defaultBudget = String(b.ms);
+      showBudget();
+    }
+    ui.progress.value = 1;
+    const loaded = (info.layersReady ?? info.numLayers) >= info.numLayers;
+    setStatus('ready', 'Ready', loaded ? `all ${info.numLayers} layers loaded` : `layers ready ${info.layersReady}/${info.numLayers}: the deeper ones are still arriving`);
+    refreshCalibration();
     updateChart();
+    void rr.background.then(refreshCalibration);
+    if (state.again) {
+      state.again = false;
+      await search();
+    }
   } catch (e) {
-    setStatus('error', 'the model failed to load');
+    setStatus('error', 'The model failed to load');
     showError('model', e);
   }
 }

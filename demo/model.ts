@@ -4,7 +4,7 @@
  * `?backend=wasm|webgpu|auto` picks the backend. The model runs in a Web Worker (worker
  * proxy); the adaptive controller lives here on the main thread and is calibrated on it.
  */
-import { type AdaptiveReranker, createAdaptiveReranker } from '../src/controller/adaptive-reranker';
+import { type AdaptiveReranker, type CalibrationEvent, createAdaptiveReranker } from '../src/controller/adaptive-reranker';
 import { createWorkerReranker } from '../src/index';
 import type { Backend, LoadProgress } from '../src/types';
 
@@ -46,13 +46,22 @@ export function chooseBackend(params: URLSearchParams): Backend {
 
 export interface LoadCallbacks {
   onProgress(p: LoadProgress): void;
-  onCalibration(done: number, total: number): void;
+  /** The model can rank (with the layers loaded so far); the controller calibrates next. */
+  onModel(): void;
+  onCalibration(e: CalibrationEvent): void;
 }
 
-/** Load in a worker and calibrate the controller. */
+/**
+ * Load in a worker (progressively: it can rank once the shallow layers are in) and start the
+ * controller fast: a saved calibration, or one probe with the full calibration in the background.
+ */
 export function loadModel(url: string, backend: Backend, cb: LoadCallbacks): Promise<AdaptiveReranker> {
   return createAdaptiveReranker(
-    (chooseConfig) => createWorkerReranker({ model: url, backend, chooseConfig, onProgress: cb.onProgress }),
-    { onProbe: cb.onCalibration },
+    async (chooseConfig) => {
+      const rr = await createWorkerReranker({ model: url, backend, chooseConfig, onProgress: cb.onProgress });
+      cb.onModel();
+      return rr;
+    },
+    { onCalibration: cb.onCalibration },
   );
 }

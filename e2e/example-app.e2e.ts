@@ -124,7 +124,8 @@ export const tests = {
       try {
         const errors: string[] = [];
         const modelRequests: string[] = [];
-        tab.on('console', (m) => { if (m.type() === 'error') errors.push(`${m.text()} (${m.location().url})`); });
+        const logs: string[] = [];
+        tab.on('console', (m) => { logs.push(m.text()); if (m.type() === 'error') errors.push(`${m.text()} (${m.location().url})`); });
         tab.on('pageerror', (e) => errors.push(e.message));
         tab.on('requestfinished', (req) => {
           if (/\.(onnx|weights|safetensors)$/.test(req.url())) modelRequests.push(req.url());
@@ -132,7 +133,7 @@ export const tests = {
         });
         await tab.goto(`http://127.0.0.1:${port}/`);
         const ready = tab.locator('#status[data-state="ready"]');
-        await ready.waitFor({ timeout: 120_000 }).catch(async () => { throw new Error(`model did not load: ${await tab.locator('#status').textContent()}; errors: ${errors.join('\n')}`); });
+        await ready.waitFor({ timeout: 120_000 }).catch(async () => { throw new Error(`model did not load: ${await tab.locator('#status').textContent()}; errors: ${errors.join('\n')}\nlogs: ${logs.join('\n')}`); });
         assert.equal(await tab.evaluate(() => crossOriginIsolated), true, 'preview is not cross-origin isolated (COOP/COEP)');
         lap('model loaded');
         assert.ok(modelRequests.length >= 19 && modelRequests.every((u) => u.startsWith(`http://127.0.0.1:${port}/assets/`)),

@@ -42,7 +42,8 @@ export const tests = {
     assert.ok((f['crash:worstAfter'] as number) < r.tolerance && (f['lose-device:worstAfter'] as number) < r.tolerance, 'parity after re-spawn');
     assert.equal(f.workersSpawned, 3, 'each failure re-spawns the worker on the next call');
     assert.equal(f.backendAfter, 'webgpu');
-    assert.equal(r.auto.backend, 'webgpu');
+    assert.equal(r.auto.backend, 'wasm', 'auto never picks the software adapter');
+    assert.match(r.auto.reason, /software fallback .*using WASM/);
     assert.match(r.afterDeviceLoss ?? '', /^DeviceLostError: MatryoshkaReranker: the WebGPU device was lost/);
   },
 };

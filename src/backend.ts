@@ -1,6 +1,6 @@
 /**
- * Backends: choosing WebGPU or WASM (src/backend-choice.ts: `auto` tries WebGPU, then WASM, and
- * says why), configuring onnxruntime-web, creating sessions (GPU-resident outputs on WebGPU),
+ * Backends: choosing WebGPU or WASM (src/backend-choice.ts: `auto` skips software adapters and
+ * measures real ones, src/engine-load.ts), configuring onnxruntime-web, creating sessions (GPU-resident outputs on WebGPU),
  * and watching for a lost GPU device. Runs in browsers, workers and Node (WASM).
  */
 import * as ort from 'onnxruntime-web';
@@ -42,6 +42,9 @@ export async function createSession(
   const options: ort.InferenceSession.SessionOptions = {
     executionProviders: [backend],
     graphOptimizationLevel: 'all',
+    // Errors only: onnxruntime's placement notes (e.g. shape ops kept on the CPU under WebGPU)
+    // are expected here and would otherwise reach the console at error level.
+    logSeverityLevel: 3,
   };
   if (externalData.length) options.externalData = [...externalData];
   if (backend === 'webgpu' && gpuOutputs.length) {

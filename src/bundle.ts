@@ -39,9 +39,16 @@ export interface LoadedBundle {
   hashMs(): number;
 }
 
+/** Download progress of one bundle (the engine adds the phase and the backend: `LoadProgress`). */
+export type DownloadProgress = Pick<LoadProgress, 'file' | 'loadedBytes' | 'totalBytes' | 'bundleLoadedBytes' | 'bundleTotalBytes' | 'fraction' | 'fromCache'>;
+
 export interface LoadOptions {
   cache?: boolean;
-  onProgress?: (p: LoadProgress) => void;
+  onProgress?: (p: DownloadProgress) => void;
+  /** Called once manifest.json is parsed, before any other file (`version`: its hash). */
+  onManifest?: (manifest: Manifest, version: string) => void;
+  /** Called as each file has fully arrived, in `bundleFiles` order (progressive loading). */
+  onFile?: (file: string, bytes: Uint8Array) => void;
   signal?: AbortSignal;
   /** Replace `fetch` (tests, custom auth). */
   fetch?: typeof fetch;
@@ -59,7 +66,7 @@ export interface BundleSource {
    * is passed to `check` as it is returned (the caller awaits that promise) and is queued for
    * the cache, which `done` writes.
    */
-  read(file: string, onBytes: (loaded: number, total: number, fromCache: boolean) => void, check?: (bytes: Uint8Array) => Promise<void>): Promise<Uint8Array>;
+  read(file: string, onBytes: (loaded: number, total: number, fromCache: boolean) => void, check?: (bytes: Uint8Array) => Promise<void>, signal?: AbortSignal): Promise<Uint8Array>;
   /**
    * Call only after every file was read and passed its check: stores the fetched files in the
    * cache as one unit and drops cached files of older bundle versions. Resolves with the
@@ -126,7 +133,7 @@ export async function openSource(model: ModelSource, opts: LoadOptions, version?
   const toStore: [string, string, Uint8Array][] = [];
   return {
     location: locator.id,
-    async read(file, onBytes, check) {
+    async read(file, onBytes, check, signal) {
       const where = locator.locate(file);
       if (where.kind === 'fs') {
         const bytes = await readFsFile(file, where.path, onBytes);
@@ -146,7 +153,7 @@ export async function openSource(model: ModelSource, opts: LoadOptions, version?
           await cacheDelete(cache, key); // a damaged cached copy: fetch it again below
         }
       }
-      const bytes = await fetchFile(file, where.url, fetchFn, (n, total) => onBytes(n, total, false));
+      const bytes = await fetchFile(file, where.url, fetchFn, (n, total) => onBytes(n, total, false), signal);
       void check?.(bytes);
       if (cacheable) toStore.push([file, key, bytes]); // written by done(), once every check passed
       return bytes;
@@ -174,11 +181,12 @@ async function readFsFile(file: string, full: string, onBytes: (loaded: number, 
   return bytes;
 }
 
-async function fetchFile(file: string, url: string, fetchFn: typeof fetch, onBytes: (loaded: number, total: number) => void): Promise<Uint8Array> {
+async function fetchFile(file: string, url: string, fetchFn: typeof fetch, onBytes: (loaded: number, total: number) => void, signal?: AbortSignal): Promise<Uint8Array> {
   let res: Response;
   try {
-    res = await fetchFn(url);
+    res = await fetchFn(url, signal ? { signal } : undefined);
   } catch (e) {
+    if (signal?.aborted) throw new AbortError('MatryoshkaReranker: loading the bundle was aborted');
     throw new BundleError(`MatryoshkaReranker: cannot fetch bundle file ${file} from ${url} (${(e as Error).message}); check option "model" and that the server is reachable`, { cause: e });
   }
   if (!res.ok) {
@@ -211,7 +219,7 @@ async function readBody(res: Response, onBytes: (loaded: number, total: number) 
   return out;
 }
 
-function parseJson(bytes: Uint8Array, file: string): unknown {
+export function parseJson(bytes: Uint8Array, file: string): unknown {
   try {
     return JSON.parse(new TextDecoder().decode(bytes));
   } catch (e) {
@@ -234,6 +242,7 @@ export async function readManifest(model: ModelSource, opts: LoadOptions = {}): 
  */
 export async function loadBundle(model: ModelSource, opts: LoadOptions = {}): Promise<LoadedBundle> {
   const { manifest, version } = await readManifest(model, opts);
+  opts.onManifest?.(manifest, version);
   const source = await openSource(model, opts, version);
 
   const g = manifest.graphs;
@@ -242,26 +251,52 @@ export async function loadBundle(model: ModelSource, opts: LoadOptions = {}): Pr
   // the latest check of each file (a cached copy that failed its check is read again)
   const hashes = new Map<string, Promise<void>>();
   let hashMs = 0;
-  for (let i = 0; i < files.length; i++) {
-    throwIfAborted(opts.signal);
-    const file = files[i]!;
-    const check = (data: Uint8Array): Promise<void> => {
-      const t0 = performance.now();
-      const p = verifyFile(file, data, manifest.files[file], source.location).finally(() => { hashMs += performance.now() - t0; });
-      p.catch(() => {}); // awaited through `verified`; never an unhandled rejection meanwhile
-      hashes.set(file, p);
-      return p;
-    };
-    const data = await source.read(file, (loaded, total, fromCache) => {
-      opts.onProgress?.({ file, loadedBytes: loaded, totalBytes: total, fraction: (i + (total > 0 ? loaded / total : 0)) / files.length, fromCache });
-    }, check);
-    if (data.byteLength !== manifest.files[file]!.bytes) await hashes.get(file); // throws the size error naming the file
-    bytes.set(file, data);
-  }
-  if (opts.signal?.aborted) throw new AbortError('MatryoshkaReranker: loading the bundle was aborted');
+  // Sizes come from the manifest's files table (checked against every file), so progress counts bytes of the whole bundle.
+  const bundleTotal = files.reduce((a, f) => a + (manifest.files[f]?.bytes ?? 0), 0);
+  let done = 0;
+  // onFile gets a file only once its size and SHA-256 matched (in order): nothing is built from an unverified file.
+  let handed: Promise<void> = Promise.resolve();
   const onCacheError = opts.onCacheError ?? ((e: StorageFullError) => console.warn(e.message));
   // Cache only a bundle whose every file passed its check, as one unit (source.done).
-  const verified = Promise.all(hashes.values()).then(() => source.done?.()).then((full) => { if (full) onCacheError(full); });
+  const settle = (): Promise<void> => Promise.all(hashes.values()).then(() => source.done?.()).then((full) => { if (full) onCacheError(full); });
+  try {
+    for (let i = 0; i < files.length; i++) {
+      throwIfAborted(opts.signal);
+      const file = files[i]!;
+      const check = (data: Uint8Array): Promise<void> => {
+        const t0 = performance.now();
+        const p = verifyFile(file, data, manifest.files[file], source.location).finally(() => { hashMs += performance.now() - t0; });
+        p.catch(() => {}); // awaited through `verified`; never an unhandled rejection meanwhile
+        hashes.set(file, p);
+        return p;
+      };
+      const data = await source.read(file, (loaded, total, fromCache) => {
+        const sofar = done + loaded;
+        const whole = Math.max(bundleTotal, sofar);
+        opts.onProgress?.({
+          file, loadedBytes: loaded, totalBytes: total, bundleLoadedBytes: sofar, bundleTotalBytes: whole,
+          fraction: whole > 0 ? sofar / whole : (i + 1) / files.length, fromCache,
+        });
+      }, check, opts.signal);
+      if (data.byteLength !== manifest.files[file]!.bytes) await hashes.get(file); // throws the size error naming the file
+      done += data.byteLength;
+      bytes.set(file, data);
+      if (opts.onFile) {
+        const onFile = opts.onFile;
+        const hashed = hashes.get(file) ?? Promise.resolve();
+        // The last file (the deepest layer) is handed on only once the whole bundle is verified
+        // and cached: every layer ready means a checked bundle, already in the cache.
+        const last = i === files.length - 1;
+        handed = handed.then(() => hashed).then(async () => { if (last) await settle(); onFile(file, data); });
+        handed.catch(() => {});
+      }
+    }
+  } catch (e) {
+    await handed; // an earlier damaged file is reported first; the verified files before this one are handed on
+    throw e;
+  }
+  if (opts.signal?.aborted) throw new AbortError('MatryoshkaReranker: loading the bundle was aborted');
+  const verified = opts.onFile ? handed : settle();
   verified.catch(() => {}); // the caller awaits it later: no unhandled rejection meanwhile
   const get = (f: string) => bytes.get(f)!;
   try {

@@ -3,21 +3,21 @@
  * chosen backend, and serves `rank` / `rankProgressive` one call at a time (calls queue).
  * The worker runs exactly this class; `createReranker` returns it directly.
  */
-import { AdapterStore } from './adapters';
-import { checkSessionIo, configureOrt, createSession, type OrtSession, resolveBackend, watchDeviceLost } from './backend';
-import { type LoadedBundle, loadBundle } from './bundle';
+import { watchDeviceLost } from './backend';
+import type { LoadedBundle } from './bundle';
 import { requestPersistentStorage } from './cache';
 import { type CanaryReport, runCanary } from './canary';
 import { configName, resolveConfig, toRerankConfig, type ResolvedConfig } from './config';
+import { startEngine } from './engine-load';
 import { AbortError, asMatryoshkaError, BundleError, DeviceLostError, DisposedError, OptionsError, throwIfAborted } from './errors';
-import { yieldToEventLoop } from './event-loop';
-import { Forward, type Sessions } from './forward';
+import { Forward } from './forward';
 import { checkFirstStageLength, DEFAULT_FUSION_WEIGHT, fuseScores } from './fusion';
-import { ADAPTER_TARGETS, type Manifest } from './manifest';
+import type { Manifest } from './manifest';
 import { checkProgressiveOptions, checkRankOptions, type ResolvedOptions, resolveOptions } from './options';
 import { planStages, runProgressive } from './progressive';
 import { scoreRows } from './scoring';
-import { RowTokenizer, type TokenizedRow } from './tokenize';
+import type { StagedSessions } from './staged-sessions';
+import type { RowTokenizer, TokenizedRow } from './tokenize';
 import type {
   BackendInfo, ControllerDecision, ModelInfo, ProgressiveOptions, ProgressiveResult, RankedPassage, RankOptions,
   RankResult, RerankerInterface, RerankerOptions,
@@ -48,60 +48,54 @@ export class Engine implements RerankerInterface {
   private disposed = false;
   private report: LoadReport | null = null;
   private lost: string | null = null;
+  /** The bundle checks (hashes + golden canary); `bad` holds their error once they failed. */
+  private checks: Promise<void> = Promise.resolve();
+  private bad: Error | null = null;
 
   private constructor(
     private readonly options: ResolvedOptions,
     private readonly manifest: Manifest,
     private readonly backendInfo: BackendInfo,
-    private readonly sessions: Sessions,
+    private readonly staged: StagedSessions,
     private readonly tokenizer: RowTokenizer,
     private readonly forward: Forward,
+    private readonly version: string,
+    private readonly stopLoading: () => void,
   ) {}
 
-  /** Load the bundle and create sessions. Rejects with a named error (see src/errors.ts). */
+  /**
+   * Choose the backend, load the bundle and create sessions. Resolves once the shallowest exit
+   * can rank (src/engine-load.ts); deeper layers keep loading (`info().layersReady`). Rejects
+   * with a named error (see src/errors.ts).
+   */
   static async create(options: RerankerOptions, hooks: EngineHooks = {}): Promise<Engine> {
     const t0 = now();
     const opts = resolveOptions(options);
-    const backendInfo = await resolveBackend(opts.backend);
-    configureOrt(opts.numThreads, opts.wasmPaths);
     if (opts.persistStorage) await requestPersistentStorage();
-    const bundle = await loadBundle(opts.model, {
-      cache: opts.cache,
-      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-      ...(opts.onCacheError ? { onCacheError: opts.onCacheError } : {}),
-    });
-    let sessions: Sessions;
-    try {
-      sessions = await createSessions(bundle, backendInfo.backend);
-    } catch (e) {
-      await bundle.verified; // a damaged file is reported by name, not as what onnxruntime made of it
-      throw e;
-    }
-    let engine: Engine;
-    let canary: CanaryReport;
-    let hashWaitMs = 0;
-    // In Node, onnxruntime-web finishes initializing in a macrotask after the first session
-    // (about a second): absorb it here so it lands neither in the canary nor in the first call.
-    await yieldToEventLoop();
-    try {
-      const t1 = now();
-      await bundle.verified;
-      hashWaitMs = now() - t1;
-      const adapters = new AdapterStore(bundle.adapters, bundle.manifest);
-      const tokenizer = new RowTokenizer(bundle.tokenizerJson, bundle.tokenizerConfig, bundle.manifest);
-      const forward = new Forward(sessions, bundle.manifest, adapters);
-      engine = new Engine(opts, bundle.manifest, backendInfo, sessions, tokenizer, forward);
-      // A damaged or mismatched bundle is refused here, before any call runs on it.
-      canary = await runCanary(forward, tokenizer, bundle.manifest, bundle.golden, backendInfo.backend, bundle.location);
-    } catch (e) {
-      await releaseAll(sessions);
-      throw e instanceof BundleError ? e : asMatryoshkaError(e, 'the load-time canary (golden.json) failed');
+    const parts = await startEngine(opts);
+    const { manifest, backendInfo, staged } = parts;
+    const forward = new Forward(staged.sessions, manifest, staged.adapters);
+    const engine = new Engine(opts, manifest, backendInfo, staged, parts.tokenizer, forward, parts.version, parts.abort);
+    // The bundle checks (src/integrity.ts hashes, then the golden canary on every layer,
+    // src/canary.ts). Sessions are only built from files whose hash matched; the canary needs
+    // the deep layers, so with progressive loading it runs once every layer is loaded, and a
+    // failure makes every later call reject with its BundleError (a damaged bundle is refused,
+    // never run). Without progressive loading, create() waits for it.
+    const checks = engine.runChecks(parts.bundle, t0);
+    if (!opts.progressiveLoad) {
+      try {
+        await checks;
+      } catch (e) {
+        await engine.dispose();
+        throw e;
+      }
+    } else {
+      checks.catch(() => {}); // surfaces through every later call (and loaded())
     }
     await watchDeviceLost(backendInfo.backend, (reason) => {
       engine.lost = reason;
       hooks.onDeviceLost?.(engine.lostError());
     });
-    engine.report = { totalMs: now() - t0, hashMs: bundle.hashMs(), hashWaitMs, canary };
     return engine;
   }
 
@@ -134,8 +128,54 @@ export class Engine implements RerankerInterface {
       configurations: m.configurations.map((c) => ({ ...c })),
       maxQueryTokens: m.input.maxQueryTokens,
       maxPassageTokens: m.input.maxPassageTokens,
+      version: this.version,
+      layersReady: Math.max(0, this.staged.layersReady),
       ...this.backendInfo,
     };
+  }
+
+  /** Resolves when every layer is loaded and the bundle checks passed (rejects with the loading or check error). */
+  async loaded(): Promise<void> {
+    await this.staged.whenLayers(this.manifest.architecture.numLayers);
+    await this.checks;
+  }
+
+  /** Wait until a configuration's layers have arrived (progressive loading). */
+  private async needLayers(depth: number): Promise<void> {
+    if (this.staged.layersReady < depth) await this.staged.whenLayersInCall(depth);
+    if (this.bad) throw this.bad;
+  }
+
+  /** Configurations the loaded layers can run (all of them once the bundle is complete). */
+  private runnable(): Manifest['configurations'] {
+    const ready = this.staged.layersReady;
+    const ok = this.manifest.configurations.filter((c) => c.depth <= ready);
+    return ok.length ? ok : this.manifest.configurations.filter((c) => c.depth === Math.min(...this.manifest.exits));
+  }
+
+  /**
+   * Wait for every file's hash, then every layer, then run the golden canary (in the call
+   * queue, so it never runs alongside a caller's call). A failure is kept: every later call
+   * rejects with it.
+   */
+  private runChecks(bundle: Promise<LoadedBundle>, t0: number): Promise<void> {
+    const run = async (): Promise<void> => {
+      const b = await bundle;
+      const t1 = now();
+      await b.verified;
+      const hashWaitMs = now() - t1;
+      await this.staged.whenLayers(this.manifest.architecture.numLayers);
+      if (this.disposed) throw new DisposedError('MatryoshkaReranker: disposed before the bundle checks ran');
+      const canary = await this.enqueue(undefined, () => runCanary(this.forward, this.tokenizer, this.manifest, b.golden, this.backendInfo.backend, b.location), true);
+      this.report = { totalMs: now() - t0, hashMs: b.hashMs(), hashWaitMs, canary };
+    };
+    this.checks = run().catch((e: unknown) => {
+      if (this.disposed && e instanceof DisposedError) throw e;
+      const err = e instanceof BundleError ? e : asMatryoshkaError(e, 'the load-time canary (golden.json) failed');
+      this.bad = err;
+      throw err;
+    });
+    return this.checks;
   }
 
   /**
@@ -146,22 +186,25 @@ export class Engine implements RerankerInterface {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    // calls made before dispose() complete first (they may still wait for their layers), then loading stops
     await this.queue.catch(() => {});
-    await releaseAll(this.sessions);
+    this.stopLoading();
+    await this.staged.dispose();
   }
 
   /** Run calls one at a time; a call aborted while waiting never starts; dispose() drains the queue. */
-  private enqueue<T>(signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+  private enqueue<T>(signal: AbortSignal | undefined, fn: () => Promise<T>, check = false): Promise<T> {
     try {
-      this.checkUsable();
+      if (!check) this.checkUsable();
     } catch (e) {
       return Promise.reject(e);
     }
     const run = async (): Promise<T> => {
       if (this.lost) throw this.lostError();
+      if (this.bad && !check) throw this.bad;
       throwIfAborted(signal);
       try {
-        return await fn();
+        return await this.staged.priority(fn);
       } catch (e) {
         if (this.lost) throw this.lostError();
         throw asMatryoshkaError(e, 'inference failed');
@@ -182,6 +225,7 @@ export class Engine implements RerankerInterface {
   private checkUsable(): void {
     if (this.disposed) throw new DisposedError('MatryoshkaReranker: this reranker was disposed; create a new one with createReranker()');
     if (this.lost) throw this.lostError();
+    if (this.bad) throw this.bad;
   }
 
   private lostError(): DeviceLostError {
@@ -220,7 +264,7 @@ export class Engine implements RerankerInterface {
     const decision = await chooser({
       budgetMs: options.budgetMs,
       lengths: rows.map((r) => r.ids.length),
-      configurations: this.manifest.configurations.map((c) => ({ ...c })),
+      configurations: this.runnable().map((c) => ({ ...c })),
       backend: this.backendInfo.backend,
       qLen: rows[0]?.qLen ?? 0,
       limits: { batchSize: this.options.batchSize, maxBatchTokens: this.options.maxBatchTokens },
@@ -234,6 +278,7 @@ export class Engine implements RerankerInterface {
     if (options.firstStageScores && Array.isArray(passages)) checkFirstStageLength(options.firstStageScores, passages.length);
     const tok = await this.tokenize(query, passages, options.signal);
     const { cfg, decision } = await this.chooseConfig(options, tok.rows);
+    await this.needLayers(cfg.depth);
     const t1 = now();
     const ctx = { forward: this.forward, limits: this.options, ...(options.signal ? { signal: options.signal } : {}) };
     const scores = await scoreRows(ctx, tok.rows, tok.rows.map((_, i) => i), cfg);
@@ -261,6 +306,7 @@ export class Engine implements RerankerInterface {
   private async doProgressive(query: string, passages: string[], options: ProgressiveOptions): Promise<ProgressiveResult> {
     const t0 = now();
     const plan = planStages(options.stages, options.compress, this.manifest);
+    await this.needLayers(Math.max(...plan.map((p) => p.depth)));
     const tok = await this.tokenize(query, passages, options.signal);
     const t1 = now();
     const ctx = { forward: this.forward, limits: this.options, ...(options.signal ? { signal: options.signal } : {}) };
@@ -281,51 +327,5 @@ export class Engine implements RerankerInterface {
   /** Name of a configuration in the trainer's scheme (for logs and the demo). */
   configName(config: RankOptions['config']): string {
     return configName(this.resolve(config));
-  }
-}
-
-async function releaseAll(sessions: Sessions): Promise<void> {
-  const all: OrtSession[] = [sessions.embeddings, ...sessions.layers, ...(sessions.plainLayers ?? []), sessions.compress];
-  await Promise.all(all.map((s) => s.release().catch(() => {})));
-}
-
-/** Layers with an exit head must be exactly the manifest's `exits`. */
-function checkExitHead(s: OrtSession, file: string, layer: number, m: Manifest): void {
-  if (!m.exits.includes(layer) && s.outputNames.includes('score')) {
-    throw new BundleError(`MatryoshkaReranker: ${file} has an exit head (output "score") but manifest.json "exits" (${m.exits.join(', ')}) does not list layer ${layer}: the manifest does not describe its graphs; re-export the bundle`);
-  }
-}
-
-/** One session per graph; checks each graph's inputs/outputs against the contract. */
-async function createSessions(bundle: LoadedBundle, backend: BackendInfo['backend']): Promise<Sessions> {
-  const m = bundle.manifest;
-  const g = m.graphs;
-  const created: OrtSession[] = [];
-  const open = async (bytes: Uint8Array, file: string, gpuOutputs: string[], inputs: string[], outputs: string[], external: { path: string; data: Uint8Array }[] = []) => {
-    const s = await createSession(bytes, file, backend, gpuOutputs, external);
-    created.push(s);
-    checkSessionIo(s, file, inputs, outputs);
-    return s;
-  };
-  try {
-    const embeddings = await open(bundle.graphs.embeddings, g.embeddings, ['hidden'], ['input_ids', 'token_type_ids', 'position_ids'], ['hidden']);
-    const lora = ADAPTER_TARGETS.flatMap((t) => [`lora_${t}_a`, `lora_${t}_b`]);
-    const layers: OrtSession[] = [];
-    const plainLayers: OrtSession[] = [];
-    for (let i = 0; i < g.layers.length; i++) {
-      const outputs = ['hidden_out', 'cls_attn', ...(m.exits.includes(i + 1) ? ['score'] : [])];
-      const weights = g.layerWeights && bundle.graphs.layerWeights ? [{ path: g.layerWeights[i]!, data: bundle.graphs.layerWeights[i]! }] : [];
-      layers.push(await open(bundle.graphs.layers[i]!, g.layers[i]!, ['hidden_out', 'cls_attn'], ['hidden', 'mask', ...lora], outputs, weights));
-      checkExitHead(layers[i]!, g.layers[i]!, i + 1, m);
-      if (g.plainLayers && bundle.graphs.plainLayers) {
-        plainLayers.push(await open(bundle.graphs.plainLayers[i]!, g.plainLayers[i]!, ['hidden_out', 'cls_attn'], ['hidden', 'mask'], outputs, weights));
-        checkExitHead(plainLayers[i]!, g.plainLayers[i]!, i + 1, m);
-      }
-    }
-    const compress = await open(bundle.graphs.compress, g.compress, ['hidden_out'], ['hidden', 'weights', 'group', 'slots'], ['hidden_out']);
-    return { embeddings, layers, compress, ...(plainLayers.length ? { plainLayers } : {}) };
-  } catch (e) {
-    await Promise.all(created.map((s) => s.release().catch(() => {})));
-    throw e;
   }
 }

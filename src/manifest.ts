@@ -171,11 +171,13 @@ export function parseManifest(json: unknown, file = 'manifest.json'): Manifest {
 }
 
 /**
- * Every file of the bundle the runtime reads, in load order: tokenizer, graphs (weights before
- * the graphs that use them), adapters, and golden.json (the load-time canary).
+ * Every file of the bundle the runtime reads, in load order: what every configuration needs
+ * first (tokenizer, embeddings, compression, adapters, golden.json), then layer by layer (its weights, its
+ * graph, its LoRA-free twin), so the shallow exits can rank before the deep layers arrive;
+ * golden.json (the load-time canary, small) comes before the layers.
  */
 export function bundleFiles(m: Manifest): string[] {
   const g = m.graphs;
-  return [m.input.tokenizer, m.input.tokenizerConfig, g.embeddings, ...(g.layerWeights ?? []), ...g.layers,
-    ...(g.plainLayers ?? []), g.compress, m.adapters.file, m.golden];
+  const perLayer = g.layers.flatMap((layer, i) => [g.layerWeights?.[i], layer, g.plainLayers?.[i]].filter((f): f is string => !!f));
+  return [m.input.tokenizer, m.input.tokenizerConfig, g.embeddings, g.compress, m.adapters.file, m.golden, ...perLayer];
 }

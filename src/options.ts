@@ -16,12 +16,14 @@ export const defaultOptions = {
   numThreads: undefined as number | undefined,
   cache: true,
   persistStorage: false,
+  progressiveLoad: true,
   wasmPaths: undefined as string | undefined,
 } satisfies Omit<RerankerOptions, 'model' | 'onProgress' | 'chooseConfig' | 'onCacheError'>;
 
-export type ResolvedOptions = Omit<RerankerOptions, 'model' | 'backend' | 'batchSize' | 'maxBatchTokens' | 'numThreads' | 'cache' | 'persistStorage'> & {
+export type ResolvedOptions = Omit<RerankerOptions, 'model' | 'backend' | 'batchSize' | 'maxBatchTokens' | 'numThreads' | 'cache' | 'persistStorage' | 'progressiveLoad'> & {
   model: ModelSource;
   persistStorage: boolean;
+  progressiveLoad: boolean;
   backend: Backend;
   batchSize: number;
   maxBatchTokens: number;
@@ -49,6 +51,7 @@ export function resolveOptions(options: RerankerOptions | undefined): ResolvedOp
   if (typeof o.cache !== 'boolean') throw new OptionsError(`MatryoshkaReranker: option "cache" must be true or false, got ${showValue(o.cache)}`);
   if (typeof o.persistStorage !== 'boolean') throw new OptionsError(`MatryoshkaReranker: option "persistStorage" must be true or false, got ${showValue(o.persistStorage)}`);
   if (o.onCacheError !== undefined && typeof o.onCacheError !== 'function') throw new OptionsError('MatryoshkaReranker: option "onCacheError" must be a function (error: StorageFullError) => void');
+  if (typeof o.progressiveLoad !== 'boolean') throw new OptionsError(`MatryoshkaReranker: option "progressiveLoad" must be true or false, got ${showValue(o.progressiveLoad)}`);
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new OptionsError('MatryoshkaReranker: option "onProgress" must be a function');
   if (o.chooseConfig !== undefined && typeof o.chooseConfig !== 'function') throw new OptionsError('MatryoshkaReranker: option "chooseConfig" must be a function (request) => ControllerDecision');
   return {

@@ -32,14 +32,32 @@ export interface CalibratedConfig extends RerankConfig {
   dev?: { dataset: string; queries: number; candidates: number; ndcg10: number };
 }
 
+/**
+ * Loading phases: `download` (bundle files arriving), `compile` (onnxruntime sessions being
+ * created; overlaps the download of later layers), `ready` (every layer usable). A reranker
+ * can rank before `ready`: with the layers that have arrived (see `LoadProgress.layersReady`).
+ */
+export type LoadPhase = 'download' | 'compile' | 'ready';
+
 export interface LoadProgress {
-  /** File being fetched, e.g. `layer_03.onnx`. */
+  phase: LoadPhase;
+  /** File being fetched or compiled, e.g. `layer_03.onnx`. */
   file: string;
+  /** Bytes of `file` so far, and its size. */
   loadedBytes: number;
   totalBytes: number;
-  /** 0..1 over the whole bundle. */
+  /** Bytes of the whole bundle so far (from the network or the cache), and its size. */
+  bundleLoadedBytes: number;
+  bundleTotalBytes: number;
+  /** 0..1 over the whole bundle, by bytes. */
   fraction: number;
   fromCache: boolean;
+  /** Layers whose sessions exist (ranking can use exits up to this depth). */
+  layersReady: number;
+  numLayers: number;
+  /** The backend in use and why (known before the first byte; see `BackendInfo`). */
+  backend: ResolvedBackend;
+  backendReason: string;
 }
 
 /**
@@ -92,6 +110,27 @@ export interface RerankerOptions {
   maxBatchTokens?: number;
   /** Where onnxruntime-web finds its .wasm files (prefix URL); default: next to the ORT module. */
   wasmPaths?: string;
+  /**
+   * Progressive loading: `createReranker` resolves as soon as the layers of the shallowest exit
+   * have arrived and compiled; deeper layers keep loading (`info().layersReady`, `onProgress`),
+   * `budgetMs` calls choose among the depths already loaded, and a call asking for a deeper
+   * configuration waits for its layers (or rejects with the loading error, e.g. a damaged
+   * file). false: resolve only when every layer is ready (a damaged file rejects creation).
+   * Default true.
+   */
+  progressiveLoad?: boolean;
+  /**
+   * Let `backend: "auto"` consider a software (fallback) WebGPU adapter such as SwiftShader,
+   * which it otherwise skips as far slower than WASM; the canary and the timing probe then
+   * decide as for a real GPU. For testing WebGPU paths on machines without a GPU. Default false.
+   */
+  allowSoftwareAdapter?: boolean;
+  /**
+   * Largest |WebGPU score - golden score| the WebGPU canary accepts (bundle golden.json rows,
+   * checked before `auto` trusts WebGPU); beyond it `auto` falls back to WASM and says why.
+   * Default 0.05 (fp16 kernels pass, broken drivers do not).
+   */
+  canaryTolerance?: number;
   /**
    * Strategy that serves `RankOptions.budgetMs` (the adaptive controller plugs in here).
    * Without it, `budgetMs` is rejected with an OptionsError.
@@ -198,10 +237,37 @@ export interface ProgressiveResult extends RankResult {
   stages: { depth: number; scored: number; resumed: boolean; results: RankedPassage[] }[];
 }
 
+/** A WebGPU adapter as it describes itself. */
+export interface AdapterSummary {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** A software adapter (SwiftShader, llvmpipe, WARP): reported so, or recognized by name. */
+  isFallbackAdapter: boolean;
+}
+
+/** What `auto` measured before choosing (only when a WebGPU adapter was a candidate). */
+export interface BackendMeasurement {
+  /** The timing probe, e.g. "16 golden rows at d2". */
+  probe?: string;
+  /** Fastest probe run on each backend, milliseconds. */
+  webgpuMs?: number;
+  wasmMs?: number;
+  /** WebGPU scores against the bundle's golden rows. */
+  canary?: { passed: boolean; maxAbsDiff: number; tolerance: number; rows: number };
+}
+
 export interface BackendInfo {
   backend: ResolvedBackend;
   /** Why this backend (e.g. "navigator.gpu missing: WebGPU unavailable, using WASM"). */
   reason: string;
+  /** The WebGPU adapter seen, if any (also when WASM was chosen over it). */
+  adapter?: AdapterSummary;
+  /** The canary and timing probe behind an `auto` choice between WebGPU and WASM. */
+  measurement?: BackendMeasurement;
+  /** WASM threads (on WASM). */
+  threads?: number;
 }
 
 export interface ModelInfo {
@@ -212,6 +278,10 @@ export interface ModelInfo {
   configurations: CalibratedConfig[];
   maxQueryTokens: number;
   maxPassageTokens: number;
+  /** Version of the bundle (hash of its manifest.json): keys saved calibrations. */
+  version?: string;
+  /** Layers loaded so far (the bundle loads progressively; equals `numLayers` once ready). */
+  layersReady?: number;
 }
 
 /**

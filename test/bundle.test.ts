@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadBundle } from '../src/bundle';
 import { BundleError } from '../src/errors';
-import type { LoadProgress } from '../src/types';
+import type { DownloadProgress as LoadProgress } from '../src/bundle';
 import { TINY } from './helpers';
 
 let server: Server;

@@ -8,7 +8,7 @@ import { TINY } from './helpers';
 
 let rr: AdaptiveReranker;
 beforeAll(async () => {
-  rr = await createAdaptiveReranker((chooseConfig) => createReranker({ model: TINY, backend: 'wasm', numThreads: 1, chooseConfig }));
+  rr = await createAdaptiveReranker((chooseConfig) => createReranker({ model: TINY, backend: 'wasm', numThreads: 1, chooseConfig }), { startup: 'full', calibrationStore: null });
 });
 afterAll(() => rr?.dispose());
 
@@ -48,5 +48,46 @@ describe('AdaptiveReranker on the tiny bundle', () => {
     await rr.rank('proteins', passages.slice(0, 9), { config: 'd2' });
     await rr.rank('proteins', passages.slice(0, 10), { config: { depth: 2 } });
     expect(rr.controller.correctionState('wasm').count).toBe(before + 4);
+  });
+});
+
+describe('ready in seconds: one probe, full calibration in the background, saved for the next load', () => {
+  it('starts from one probe, refines while idle, and a second load reuses the saved calibration', async () => {
+    const map = new Map<string, string>();
+    const store = { getItem: (k: string) => map.get(k) ?? null, setItem: (k: string, v: string) => { map.set(k, v); } };
+    const events: string[] = [];
+    let probes = 0;
+    const make = () => createAdaptiveReranker(
+      (chooseConfig) => createReranker({ model: TINY, backend: 'wasm', numThreads: 1, chooseConfig }),
+      { calibrationStore: store, onCalibration: (e) => events.push(`${e.stage}:${e.source}`), onProbe: () => { probes++; } },
+    );
+    const first = await make();
+    try {
+      expect(first.controller.calibrationSource()).toBe('probe');
+      expect(first.controller.calibration).toBeNull();
+      // A caller's call right away is served (and decided) while the background calibration waits.
+      const r = await first.rank('cells and proteins', passages.slice(0, 8), { budgetMs: 10_000 });
+      expect(r.results).toHaveLength(8);
+      expect(isAdaptiveDecision(r.decision) && r.decision.calibration).toBe('probe');
+      expect(r.decision?.warning ?? '').not.toMatch(/not calibrated/);
+      await first.background;
+      expect(first.controller.calibrationSource()).toBe('calibrated');
+      expect(first.controller.calibration!.samples.length).toBeGreaterThanOrEqual(7);
+      expect(events).toContain('full:calibrated');
+      expect(map.size).toBe(1);
+      expect([...map.keys()][0]).toMatch(/tiny-random@[0-9a-f]{8}:wasm:/);
+    } finally {
+      await first.dispose();
+    }
+    events.length = 0;
+    probes = 0;
+    const second = await make();
+    try {
+      expect(events).toEqual(['saved:calibrated']);
+      expect(probes).toBe(0);
+      expect(second.controller.calibration!.samples.length).toBeGreaterThanOrEqual(7);
+    } finally {
+      await second.dispose();
+    }
   });
 });

@@ -167,11 +167,30 @@ describe('loading errors', () => {
     try {
       cpSync(TINY, dir, { recursive: true });
       rmSync(join(dir, 'layer_03.onnx'));
-      await expect(createReranker({ model: dir, backend: 'wasm' })).rejects.toThrow(/layer_03\.onnx.*file not found/);
+      await expect(createReranker({ model: dir, backend: 'wasm', progressiveLoad: false })).rejects.toThrow(/layer_03\.onnx.*file not found/);
       writeFileSync(join(dir, 'layer_03.onnx'), 'garbage');
-      const err = await createReranker({ model: dir, backend: 'wasm' }).catch((e: unknown) => e);
+      const err = await createReranker({ model: dir, backend: 'wasm', progressiveLoad: false }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(BundleError);
       expect(String(err)).toMatch(/layer_03\.onnx .*is damaged: 7 bytes, manifest\.json says \d+/);
+      // Progressive loading: the damaged layer is refused by name on the first call needing it
+      // (or already by createReranker), and once it is known the whole bundle is refused, d2 too.
+      const early = await createReranker({ model: dir, backend: 'wasm', numThreads: 1 }).catch((e: unknown) => e);
+      if (early instanceof Error) {
+        expect(early).toBeInstanceOf(BundleError);
+        expect(String(early)).toMatch(/layer_03\.onnx .*is damaged: 7 bytes/);
+      } else {
+        const rr = early as Awaited<ReturnType<typeof createReranker>>;
+        try {
+          const deep = await rr.rank('q', ['a passage'], { config: 'd4' }).catch((e: unknown) => e);
+          expect(deep).toBeInstanceOf(BundleError);
+          expect(String(deep)).toMatch(/layer_03\.onnx .*is damaged: 7 bytes/);
+          const shallow = await rr.rank('q', ['a passage'], { config: 'd2' }).catch((e: unknown) => e);
+          expect(shallow).toBeInstanceOf(BundleError);
+          expect(String(shallow)).toMatch(/layer_03\.onnx .*is damaged/);
+        } finally {
+          await rr.dispose();
+        }
+      }
       writeFileSync(join(dir, 'manifest.json'), '{"format": "matryoshka-reranker", "formatVersion": 2}');
       await expect(createReranker({ model: dir, backend: 'wasm' })).rejects.toThrow(/formatVersion 2 is not supported/);
     } finally {
@@ -186,5 +205,39 @@ describe('dispose', () => {
     await rr.dispose();
     await expect(rr.rank('q', ['a'])).rejects.toBeInstanceOf(DisposedError);
     await expect(rr.info()).rejects.toThrow(/disposed/);
+  });
+});
+
+describe('progressive loading and progress', () => {
+  it('reports bytes by phase, the backend from the first event, and layers as they become ready', async () => {
+    const events: import('../src/types').LoadProgress[] = [];
+    const e = await Engine.create({ model: TINY, backend: 'wasm', numThreads: 1, onProgress: (p) => events.push({ ...p }) });
+    try {
+      await e.loaded();
+      expect((await e.info()).layersReady).toBe(4);
+      expect(events[0]!.backend).toBe('wasm');
+      expect(events[0]!.backendReason).toBe('WASM requested');
+      const phases = events.map((p) => p.phase);
+      expect(phases[0]).toBe('download');
+      expect(phases[phases.length - 1]).toBe('ready');
+      // Phases only move forward; layers and bytes only grow.
+      const order = { download: 0, compile: 1, ready: 2 };
+      for (let i = 1; i < events.length; i++) {
+        expect(order[events[i]!.phase]).toBeGreaterThanOrEqual(order[events[i - 1]!.phase]);
+        expect(events[i]!.layersReady).toBeGreaterThanOrEqual(events[i - 1]!.layersReady);
+        expect(events[i]!.bundleLoadedBytes).toBeGreaterThanOrEqual(events[i - 1]!.bundleLoadedBytes);
+      }
+      const { bundleFiles } = await import('../src/manifest');
+      const { parseManifest } = await import('../src/manifest');
+      const { readFileSync, statSync } = await import('node:fs');
+      const manifest = parseManifest(JSON.parse(readFileSync(join(TINY, 'manifest.json'), 'utf8')));
+      const total = bundleFiles(manifest).reduce((a, f) => a + statSync(join(TINY, f)).size, 0);
+      const last = events[events.length - 1]!;
+      expect(last.bundleTotalBytes).toBe(total);
+      expect(last.bundleLoadedBytes).toBe(total);
+      expect(last.fraction).toBe(1);
+    } finally {
+      await e.dispose();
+    }
   });
 });

@@ -61,9 +61,20 @@ describe('control: zeroed adapters must break parity', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('the load-time canary (golden rows) refuses the bundle', async () => {
-    const err = await Engine.create({ model: dir, backend: 'wasm', numThreads: 1 }).catch((e: unknown) => e);
+    // progressiveLoad: false: createReranker waits for the canary and rejects
+    const err = await Engine.create({ model: dir, backend: 'wasm', numThreads: 1, progressiveLoad: false }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BundleError);
     expect(String(err)).toMatch(/fails its load-time canary on wasm: configuration d4-c2-r\d.*\|diff\| [\d.e-]+ > 0\.001/);
+    // progressive loading (default): the canary runs once every layer is in; then loaded() and every call refuse the bundle
+    const early = await Engine.create({ model: dir, backend: 'wasm', numThreads: 1 });
+    try {
+      const late = await early.loaded().catch((e: unknown) => e);
+      expect(late).toBeInstanceOf(BundleError);
+      expect(String(late)).toMatch(/fails its load-time canary on wasm: configuration d4-c2-r\d/);
+      await expect(early.rank('q', ['p'], { config: 'd2' })).rejects.toBe(late);
+    } finally {
+      await early.dispose();
+    }
   });
 });
 

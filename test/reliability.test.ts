@@ -20,6 +20,7 @@ import { readJson, TINY, tinyManifest } from './helpers';
 let rr: Engine;
 beforeAll(async () => {
   rr = await createReranker({ model: TINY, backend: 'wasm', numThreads: 1 });
+  await rr.loaded(); // every layer, every hash and the canary (loadReport)
 }, 120_000);
 afterAll(async () => {
   await rr.dispose();
@@ -83,8 +84,24 @@ function copyTiny(): string {
   return dir;
 }
 
+/**
+ * The load error of a bundle. With progressive loading (the default) createReranker can resolve
+ * on the shallow layers before a deep file's check or the canary fails: then loaded() rejects
+ * with that error, and every later call (d2 included) is refused with the same error.
+ */
 async function loadError(dir: string): Promise<unknown> {
-  return createReranker({ model: dir, backend: 'wasm', numThreads: 1 }).then(async (e) => { await e.dispose(); return null; }, (e: unknown) => e);
+  return createReranker({ model: dir, backend: 'wasm', numThreads: 1 }).then(async (e) => {
+    try {
+      const err = await e.loaded().then(() => null, (x: unknown) => x);
+      if (err !== null) {
+        await expect(e.rank('q', ['p'], { config: 'd2' })).rejects.toBe(err);
+        await expect(e.rankProgressive('q', ['p'], { stages: [{ depth: 2 }] })).rejects.toBe(err);
+      }
+      return err;
+    } finally {
+      await e.dispose();
+    }
+  }, (e: unknown) => e);
 }
 
 describe('a damaged bundle is refused with a BundleError naming the file', () => {

@@ -85,9 +85,12 @@ async function run(): Promise<Record<string, unknown>> {
     console.log('webgpu worker parity done');
     out.workerFailures = await workerFailures(golden);
   }
-  const e = await createReranker({ model, backend: 'auto' });
-  out.auto = await e.info().then((i) => ({ backend: i.backend, reason: i.reason }));
-  if (out.auto && (out.auto as { backend: string }).backend === 'webgpu') {
+  // auto on a software-only adapter (SwiftShader here) must choose WASM and say why.
+  const a = await createReranker({ model, backend: 'auto' });
+  out.auto = await a.info().then((i) => ({ backend: i.backend, reason: i.reason }));
+  await a.dispose();
+  const e = await createReranker({ model, backend: gpu ? 'webgpu' : 'wasm' });
+  if (gpu) {
     // Lose the device under the in-thread engine: the next call must fail with DeviceLostError.
     const device = (await ort.env.webgpu.device) as unknown as { destroy(): void };
     device.destroy();

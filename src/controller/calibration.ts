@@ -70,7 +70,7 @@ export function probeText(tokens: number, seed: number): string {
 }
 
 /** A manifest configuration of `depth` without compression, or a synthetic one. */
-function plainConfig(info: ModelInfo, depth: number): CalibratedConfig {
+export function plainConfig(info: ModelInfo, depth: number): CalibratedConfig {
   return info.configurations.find((c) => c.depth === depth && !c.compress)
     ?? { name: `d${depth}`, depth, compress: null, flopsRatio: depth / info.numLayers };
 }
@@ -129,6 +129,8 @@ export interface RunCalibrationOptions {
   signal?: AbortSignal;
   /** Progress: probe index done, of total. */
   onProbe?: (done: number, total: number) => void;
+  /** Awaited before each run (an app holds background calibration while it serves a user). */
+  beforeRun?: () => Promise<void>;
 }
 
 /** Run the probes on `rr` (whose `chooseConfig` is the controller owning `hook`). */
@@ -140,14 +142,25 @@ export async function runCalibration(
   try {
     for (const [i, probe] of probes.entries()) {
       const passages = Array.from({ length: probe.passages }, (_, k) => probeText(probe.passageTokens, 100 * i + k + 1));
-      hook.force(probe.config);
       const times: number[] = [];
+      let shape: RequestShape | null = null;
       for (let r = 0; r <= options.repeats; r++) {
+        await options.beforeRun?.();
+        // Forced only for the duration of this run: the app may rank in between (beforeRun).
+        hook.force(probe.config);
         const t0 = now();
-        await rr.rank(query, passages, { budgetMs: Number.MAX_SAFE_INTEGER, ...(options.signal ? { signal: options.signal } : {}) });
+        try {
+          await rr.rank(query, passages, { budgetMs: Number.MAX_SAFE_INTEGER, ...(options.signal ? { signal: options.signal } : {}) });
+        } catch (e) {
+          hook.force(null);
+          // Preempted by a caller (background calibration): run it again once they are done.
+          if ((e as Error).name === 'AbortError' && !options.signal?.aborted) { r--; continue; }
+          throw e;
+        }
         if (r > 0) times.push(now() - t0);
+        shape = hook.captured() ?? shape;
+        hook.force(null);
       }
-      const shape = hook.captured();
       if (shape) samples.push({ config: probe.config, shape, ms: Math.min(...times), runsMs: times });
       options.onProbe?.(i + 1, probes.length);
     }

@@ -41,6 +41,18 @@ export const priorCoefficients: CostCoefficients = {
   perLayerTokenSq: 0.00005,
 };
 
+/**
+ * The WebGPU prior: a per-step dispatch cost dominates small requests and token work is cheap.
+ * Rough like the WASM one; one timed probe rescales it (`AdaptiveController.quickCalibrate`).
+ */
+export const webgpuPriorCoefficients: CostCoefficients = {
+  perCall: 4,
+  perStep: 1.5,
+  perToken: 0.001,
+  perLayerToken: 0.003,
+  perLayerTokenSq: 0.00001,
+};
+
 /** Work counts of running `config` on a request of `shape`. */
 export function workCounts(config: RerankConfig, shape: RequestShape): WorkCounts {
   const counts: WorkCounts = { perCall: 1, perStep: 0, perToken: 0, perLayerToken: 0, perLayerTokenSq: 0 };

@@ -14,7 +14,9 @@ const input = document.querySelector<HTMLInputElement>('#query')!;
 const list = document.querySelector<HTMLOListElement>('#results')!;
 const reranker = await createWorkerReranker({
   model,
-  onProgress: (p) => { status.textContent = `loading the model: ${Math.round(p.fraction * 100)}%`; },
+  // Progress goes on after the reranker resolves (deeper layers load progressively):
+  // only the status line while loading shows it.
+  onProgress: (p) => { if (!status.dataset.state) status.textContent = `loading the model: ${p.phase} ${Math.round(p.fraction * 100)}%`; },
 });
 status.textContent = 'ready';
 status.dataset.state = 'ready';

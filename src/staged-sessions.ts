@@ -1,0 +1,215 @@
+/**
+ * Sessions built as the bundle arrives (progressive loading): the files every configuration
+ * needs (embeddings, compression, adapters) first, then layer by layer. A layer counts as ready
+ * once its graph and its LoRA-free twin have sessions; `whenLayers(n)` waits for the first `n`.
+ * The engine ranks with the exits already ready and waits only for a deeper explicit request.
+ */
+import { AdapterStore } from './adapters';
+import { checkSessionIo, createSession, type OrtSession } from './backend';
+import { BundleError, DisposedError } from './errors';
+import type { Sessions } from './forward';
+import { ADAPTER_TARGETS, type Manifest } from './manifest';
+import { parseSafetensors } from './safetensors';
+import type { ResolvedBackend } from './types';
+
+/** Bundle files as they arrive; `get` waits for one, or rejects with the loading error. */
+export class FileStore {
+  private readonly files = new Map<string, Uint8Array>();
+  private readonly waiters = new Map<string, { resolve: (b: Uint8Array) => void; reject: (e: unknown) => void }[]>();
+  private error: unknown = null;
+
+  put(file: string, bytes: Uint8Array): void {
+    this.files.set(file, bytes);
+    for (const w of this.waiters.get(file) ?? []) w.resolve(bytes);
+    this.waiters.delete(file);
+  }
+
+  fail(error: unknown): void {
+    if (this.error) return;
+    this.error = error;
+    for (const list of this.waiters.values()) for (const w of list) w.reject(error);
+    this.waiters.clear();
+  }
+
+  get(file: string): Promise<Uint8Array> {
+    const have = this.files.get(file);
+    if (have) return Promise.resolve(have);
+    if (this.error) return Promise.reject(this.error);
+    return new Promise((resolve, reject) => {
+      const list = this.waiters.get(file) ?? [];
+      list.push({ resolve, reject });
+      this.waiters.set(file, list);
+    });
+  }
+}
+
+/** Quiet time after a call before the next session compiles. */
+const CALL_GAP_MS = 300;
+
+const LORA_INPUTS = ADAPTER_TARGETS.flatMap((t) => [`lora_${t}_a`, `lora_${t}_b`]);
+
+export class StagedSessions {
+  readonly layers: OrtSession[] = [];
+  readonly plainLayers: OrtSession[] = [];
+  private embeddings: OrtSession | null = null;
+  private compress: OrtSession | null = null;
+  private store: AdapterStore | null = null;
+  private readonly created: OrtSession[] = [];
+  private disposed = false;
+  private error: unknown = null;
+  private readonly waiting: { layers: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  /** Layers ready (-1 until the embeddings, compression and adapters are). */
+  private ready = -1;
+  private readonly done: Promise<void>;
+  /** Calls running now: building waits for them between sessions (one WASM thread pool serves both). */
+  private calls = 0;
+  private callsDone: (() => void)[] = [];
+  private lastCallEnd = 0;
+
+  /**
+   * Start building. `onCompile(file)` is told before each session is created; `onLayer(n)`
+   * after layer `n` is ready (0: the shared graphs).
+   */
+  constructor(
+    private readonly files: FileStore, private readonly manifest: Manifest, readonly backend: ResolvedBackend,
+    private readonly hooks: { onCompile?: (file: string) => void; onLayer?: (layers: number) => void } = {},
+  ) {
+    this.done = this.build().catch((e: unknown) => this.failWith(e));
+  }
+
+  /** Layers whose sessions exist (0 before the first; -1 before the shared graphs). */
+  get layersReady(): number {
+    return this.ready;
+  }
+
+  /** The sessions so far (their layer arrays grow as layers become ready). */
+  get sessions(): Sessions {
+    if (!this.embeddings || !this.compress) throw new RangeError('StagedSessions: shared graphs not ready yet; await whenLayers(0)');
+    return { embeddings: this.embeddings, compress: this.compress, layers: this.layers, ...(this.manifest.graphs.plainLayers ? { plainLayers: this.plainLayers } : {}) };
+  }
+
+  get adapters(): AdapterStore {
+    if (!this.store) throw new RangeError('StagedSessions: adapters not ready yet; await whenLayers(0)');
+    return this.store;
+  }
+
+  /** Resolves once the first `n` layers (and the shared graphs) are ready; rejects with a load error. */
+  whenLayers(n: number): Promise<void> {
+    if (this.ready >= n) return Promise.resolve();
+    if (this.error) return Promise.reject(this.error);
+    return new Promise((resolve, reject) => this.waiting.push({ layers: n, resolve, reject }));
+  }
+
+  /** Every session built (or the build failed). */
+  finished(): Promise<void> {
+    return this.done;
+  }
+
+  /**
+   * Run a call with priority over building: no new session compiles while it runs, so a
+   * search during progressive loading is not slowed down (or mis-timed) by the compiler.
+   */
+  async priority<T>(fn: () => Promise<T>): Promise<T> {
+    this.calls++;
+    try {
+      return await fn();
+    } finally {
+      this.lastCallEnd = Date.now();
+      if (--this.calls === 0) for (const w of this.callsDone.splice(0)) w();
+    }
+  }
+
+  /**
+   * `whenLayers` from inside a `priority` call: the call steps aside while it waits, or the
+   * builder it waits for would wait for it.
+   */
+  async whenLayersInCall(n: number): Promise<void> {
+    if (this.ready >= n) return;
+    this.lastCallEnd = Date.now() - CALL_GAP_MS;
+    if (--this.calls === 0) for (const w of this.callsDone.splice(0)) w();
+    try {
+      await this.whenLayers(n);
+    } finally {
+      this.calls++;
+    }
+  }
+
+  /**
+   * Wait until no call runs and none ended in the last `CALL_GAP_MS` (calls come in bursts: a
+   * calibration's probe runs, a search and the next): a session compile takes the WASM threads
+   * for a while and would land in the middle of the burst.
+   */
+  private async yieldToCalls(): Promise<void> {
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 0));
+      if (this.calls > 0) { await new Promise<void>((r) => this.callsDone.push(r)); continue; }
+      const quiet = CALL_GAP_MS - (Date.now() - this.lastCallEnd);
+      if (quiet <= 0) return;
+      await new Promise((r) => setTimeout(r, quiet));
+    }
+  }
+
+  /** Stop building and release every session. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.failWith(new DisposedError('MatryoshkaReranker: the reranker was disposed while its model was loading'));
+    await this.done;
+    await Promise.all(this.created.map((s) => s.release().catch(() => {})));
+  }
+
+  private async open(file: string, gpuOutputs: string[], inputs: string[], outputs: string[], external: { path: string; data: Uint8Array }[] = []): Promise<OrtSession> {
+    const bytes = await this.files.get(file);
+    await this.yieldToCalls();
+    if (this.disposed) throw this.error;
+    this.hooks.onCompile?.(file);
+    const s = await createSession(bytes, file, this.backend, gpuOutputs, external);
+    this.created.push(s);
+    if (this.disposed) throw this.error;
+    checkSessionIo(s, file, inputs, outputs);
+    return s;
+  }
+
+  private async build(): Promise<void> {
+    const m = this.manifest;
+    const g = m.graphs;
+    this.embeddings = await this.open(g.embeddings, ['hidden'], ['input_ids', 'token_type_ids', 'position_ids'], ['hidden']);
+    this.compress = await this.open(g.compress, ['hidden_out'], ['hidden', 'weights', 'group', 'slots'], ['hidden_out']);
+    this.store = new AdapterStore(parseSafetensors(await this.files.get(m.adapters.file), m.adapters.file), m);
+    this.advance(0);
+    for (let i = 0; i < g.layers.length; i++) {
+      const outputs = ['hidden_out', 'cls_attn', ...(m.exits.includes(i + 1) ? ['score'] : [])];
+      const weights = g.layerWeights ? [{ path: g.layerWeights[i]!, data: await this.files.get(g.layerWeights[i]!) }] : [];
+      const layer = await this.open(g.layers[i]!, ['hidden_out', 'cls_attn'], ['hidden', 'mask', ...LORA_INPUTS], outputs, weights);
+      checkExitHead(layer, g.layers[i]!, i + 1, m);
+      const plain = g.plainLayers ? await this.open(g.plainLayers[i]!, ['hidden_out', 'cls_attn'], ['hidden', 'mask'], outputs, weights) : null;
+      if (plain) checkExitHead(plain, g.plainLayers![i]!, i + 1, m);
+      this.layers.push(layer);
+      if (plain) this.plainLayers.push(plain);
+      this.advance(i + 1);
+    }
+  }
+
+  private advance(n: number): void {
+    this.ready = n;
+    for (const w of [...this.waiting]) {
+      if (w.layers <= n) {
+        this.waiting.splice(this.waiting.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+    this.hooks.onLayer?.(n);
+  }
+
+  private failWith(e: unknown): void {
+    this.error ??= e;
+    for (const w of this.waiting.splice(0)) w.reject(this.error);
+  }
+}
+
+/** Layers with an exit head must be exactly the manifest's `exits`. */
+function checkExitHead(s: OrtSession, file: string, layer: number, m: Manifest): void {
+  if (!m.exits.includes(layer) && s.outputNames.includes('score')) {
+    throw new BundleError(`MatryoshkaReranker: ${file} has an exit head (output "score") but manifest.json "exits" (${m.exits.join(', ')}) does not list layer ${layer}: the manifest does not describe its graphs; re-export the bundle`);
+  }
+}
