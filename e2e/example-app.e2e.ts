@@ -136,6 +136,8 @@ export const tests = {
         await ready.waitFor({ timeout: 120_000 }).catch(async () => { throw new Error(`model did not load: ${await tab.locator('#status').textContent()}; errors: ${errors.join('\n')}\nlogs: ${logs.join('\n')}`); });
         assert.equal(await tab.evaluate(() => crossOriginIsolated), true, 'preview is not cross-origin isolated (COOP/COEP)');
         lap('model loaded');
+        // progressive loading: "ready" comes with the shallow layers; the deep ones keep arriving
+        for (const until = Date.now() + 120_000; modelRequests.length < 19 && Date.now() < until;) await new Promise((r) => setTimeout(r, 250));
         assert.ok(modelRequests.length >= 19 && modelRequests.every((u) => u.startsWith(`http://127.0.0.1:${port}/assets/`)),
           `model files did not come from the app's build: ${modelRequests.join(', ')}`);
 
