@@ -5,8 +5,8 @@
  * What differs between environments (machine description, reranker factory, how transformers.js
  * is loaded and on which device) comes in through {@link BenchEnvironment}.
  */
-import { loadBeir } from '../src/data/beir';
-import { querySplitFilter } from '../src/data/dev-split';
+import { loadBeir } from '../tools/data/beir';
+import { querySplitFilter } from '../tools/data/dev-split';
 import type { MachineInfo } from './machine';
 import type { BenchReport } from './report';
 import { runBm25 } from './scenarios/bm25';

@@ -9,7 +9,7 @@
  * ties the other way, so its RR@10 differs from ours (and from trec_eval) only on tied scores.
  * Checked against ir-measures by trainer/tests/test_metrics_reference.py.
  */
-import type { Qrels } from '../src/data/beir';
+import type { Qrels } from '../tools/data/beir';
 
 /** Document ids, best first. */
 export type Ranking = readonly string[];

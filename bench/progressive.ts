@@ -14,8 +14,8 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readCorpus, readQueries } from '../src/data/beir';
-import { Bm25Index, documentText } from '../src/data/bm25';
+import { readCorpus, readQueries } from '../tools/data/beir';
+import { Bm25Index, documentText } from '../tools/data/bm25';
 import { createReranker } from '../src/index';
 import type { Engine } from '../src/engine';
 import type { ProgressiveResult, ProgressiveStage, RankResult } from '../src/types';

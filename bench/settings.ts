@@ -3,7 +3,7 @@
  * its arguments (bench/args.ts), the browser page from its URL (bench/browser/page-params.ts).
  * No Node or DOM imports here: the scenarios run in both.
  */
-import type { QuerySplitSide } from '../src/data/dev-split';
+import type { QuerySplitSide } from '../tools/data/dev-split';
 import type { ProgressiveStage } from '../src/types';
 
 export type BenchBackend = 'wasm' | 'webgpu';

@@ -5,7 +5,7 @@
  */
 import { accuracyScale } from '../src/controller/accuracy';
 import type { AdaptiveController } from '../src/controller/controller';
-import type { BeirDocument } from '../src/data/beir';
+import type { BeirDocument } from '../tools/data/beir';
 import type { ModelInfo, ResolvedBackend } from '../src/types';
 
 export const MIN_MS = 2;

@@ -3,8 +3,8 @@
  * project), a BEIR folder by URL (served by vite, e.g. /@fs/<abs path>), or files the user
  * picks: BEIR corpus.jsonl (+ queries.jsonl), or plain .txt/.md files split into paragraphs.
  */
-import { joinLocation } from '../src/data/lines';
-import { readCorpus, readQueries, type BeirDocument } from '../src/data/beir';
+import { joinLocation } from '../tools/data/lines';
+import { readCorpus, readQueries, type BeirDocument } from '../tools/data/beir';
 
 export interface DemoCorpus {
   name: string;

@@ -1,5 +1,5 @@
 /**
- * The demo page: corpus -> BM25 first stage (src/data/bm25) -> re-ranking in a Web Worker with
+ * The demo page: corpus -> BM25 first stage (tools/data/bm25) -> re-ranking in a Web Worker with
  * a manual configuration or the adaptive controller under a latency budget, and a chart of
  * every configuration on this device. See index.html for the layout.
  *
@@ -11,7 +11,7 @@
 import type { AdaptiveReranker, CalibrationEvent } from '../src/controller/adaptive-reranker';
 import { accuracyScale } from '../src/controller/accuracy';
 import { type CandidatePrediction, isAdaptiveDecision } from '../src/controller/controller';
-import { Bm25Index, documentText } from '../src/data/bm25';
+import { Bm25Index, documentText } from '../tools/data/bm25';
 import type { BackendInfo, LoadProgress, ModelInfo, RankOptions } from '../src/types';
 import { defaultBudget, msToSlider, sliderToMs } from './budget';
 import { renderCalibration } from './calibration-view';

@@ -1,6 +1,6 @@
 /** Rendering a search: the ranked passages with scores, and a line of timings and decision. */
 import { isAdaptiveDecision } from '../src/controller/controller';
-import type { BeirDocument } from '../src/data/beir';
+import type { BeirDocument } from '../tools/data/beir';
 import type { RankResult } from '../src/types';
 import { nameOf } from './config-picker';
 

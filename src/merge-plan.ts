@@ -55,27 +55,3 @@ export function lengthsMask(lengths: ArrayLike<number>, T: number): Float32Array
   for (let b = 0; b < lengths.length; b++) mask.fill(1, b * T, b * T + Math.min(T, lengths[b]!));
   return mask;
 }
-
-/**
- * Reference implementation of compress.onnx on the CPU (used by tests to check the plan and
- * by nothing else): hidden [B,T,H], weights [B,T] -> [B,Tout,H].
- */
-export function compressReference(hidden: Float32Array, weights: Float32Array, plan: MergePlan, B: number, T: number, H: number): Float32Array {
-  const out = new Float32Array(B * plan.tOut * H);
-  const den = new Float64Array(B * plan.tOut);
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < T; j++) {
-      const g = plan.group[b * T + j]!;
-      if (g < 0) continue;
-      const w = weights[b * T + j]! + 1e-6;
-      den[b * plan.tOut + g] = den[b * plan.tOut + g]! + w;
-      const o = (b * plan.tOut + g) * H;
-      for (let h = 0; h < H; h++) out[o + h] = out[o + h]! + w * hidden[(b * T + j) * H + h]!;
-    }
-  }
-  for (let i = 0; i < B * plan.tOut; i++) {
-    const d = den[i]!;
-    for (let h = 0; h < H; h++) out[i * H + h] = d > 0 ? out[i * H + h]! / d : 0;
-  }
-  return out;
-}

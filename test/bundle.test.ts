@@ -3,52 +3,30 @@
  * versioning by manifest hash, and named errors for missing files.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadBundle } from '../src/bundle';
 import { BundleError } from '../src/errors';
 import type { DownloadProgress as LoadProgress } from '../src/bundle';
-import { TINY } from './helpers';
+import { TINY, installFakeCaches, startServer, type TestServer } from './helpers';
 
-let server: Server;
+let server: TestServer;
 let base: string;
 const hits: string[] = [];
 let manifestOverride: string | null = null;
 const missing = new Set<string>();
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    const file = decodeURIComponent(new URL(req.url!, 'http://x').pathname).replace(/^\/tiny\//, '');
+  server = await startServer((path) => {
+    const file = path.replace(/^\/tiny\//, '');
     hits.push(file);
-    if (missing.has(file)) { res.statusCode = 404; res.end(); return; }
-    try {
-      const body = file === 'manifest.json' && manifestOverride ? Buffer.from(manifestOverride) : readFileSync(join(TINY, file));
-      res.setHeader('content-length', body.byteLength);
-      res.end(body);
-    } catch {
-      res.statusCode = 404;
-      res.end();
-    }
+    if (missing.has(file)) return undefined;
+    return file === 'manifest.json' && manifestOverride ? Buffer.from(manifestOverride) : readFileSync(join(TINY, file));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/tiny`;
+  base = `${server.origin}/tiny`;
 });
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterAll(() => server.close());
 
-/** In-memory Cache API. */
-function installFakeCaches(): Map<string, Uint8Array> {
-  const store = new Map<string, Uint8Array>();
-  const cache = {
-    async match(key: string) { const b = store.get(key); return b ? new Response(b as Uint8Array<ArrayBuffer>) : undefined; },
-    async put(key: string, res: Response) { store.set(key, new Uint8Array(await res.arrayBuffer())); },
-    async keys() { return [...store.keys()].map((url) => ({ url })); },
-    async delete(req: { url: string }) { return store.delete(req.url); },
-  };
-  (globalThis as { caches?: unknown }).caches = { open: async () => cache };
-  return store;
-}
 afterEach(() => {
   delete (globalThis as { caches?: unknown }).caches;
   hits.length = 0;

@@ -7,8 +7,6 @@
  * damaged cached copy is dropped and fetched again.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadBundle } from '../src/bundle';
@@ -18,9 +16,9 @@ import { clearCache, isCached } from '../src/cache-control';
 import { BundleError, MatryoshkaError, OptionsError, StorageFullError } from '../src/errors';
 import { resolveOptions } from '../src/options';
 import type { ModelFiles } from '../src/types';
-import { TINY, tinyManifest } from './helpers';
+import { TINY, installFakeCaches as installCaches, startServer, tinyManifest, type TestServer } from './helpers';
 
-let server: Server;
+let server: TestServer;
 let origin: string;
 const hits: string[] = [];
 /** Files served with one byte flipped (a damaged download). */
@@ -28,45 +26,17 @@ const flip = new Set<string>();
 
 beforeAll(async () => {
   // /a/<file> and /b/<file> serve the tiny bundle (two models); /hashed/<file>-x serves it under other names.
-  server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url!, 'http://x').pathname);
+  server = await startServer((path) => {
     const file = path.replace(/^\/(a|b|hashed)\//, '').replace(/-x$/, '');
     hits.push(path);
-    try {
-      const body = readFileSync(join(TINY, file));
-      if (flip.has(file)) body[body.byteLength >> 1]! ^= 0x01;
-      res.setHeader('content-length', body.byteLength);
-      res.end(body);
-    } catch {
-      res.statusCode = 404;
-      res.end();
-    }
+    const body = readFileSync(join(TINY, file));
+    if (flip.has(file)) body[body.byteLength >> 1]! ^= 0x01;
+    return body;
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  origin = server.origin;
 });
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterAll(() => server.close());
 
-/** In-memory Cache API whose storage holds `capacity` bytes; a put past it throws QuotaExceededError. */
-function installCaches(capacity = Infinity): Map<string, Uint8Array> {
-  const store = new Map<string, Uint8Array>();
-  const used = () => [...store.values()].reduce((s, b) => s + b.byteLength, 0);
-  const cache = {
-    async match(key: string) { const b = store.get(key); return b ? new Response(b as Uint8Array<ArrayBuffer>) : undefined; },
-    async put(key: string, res: Response) {
-      const bytes = new Uint8Array(await res.arrayBuffer());
-      if (used() + bytes.byteLength > capacity) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
-      store.set(key, bytes);
-    },
-    async keys() { return [...store.keys()].map((url) => ({ url })); },
-    async delete(req: string | { url: string }) { return store.delete(typeof req === 'string' ? req : req.url); },
-  };
-  (globalThis as { caches?: unknown }).caches = {
-    open: async () => cache,
-    delete: async (name: string) => { if (name !== CACHE_NAME) return false; store.clear(); return true; },
-  };
-  return store;
-}
 afterEach(() => {
   delete (globalThis as { caches?: unknown }).caches;
   hits.length = 0;

@@ -4,8 +4,8 @@ import { readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BeirFormatError, UnknownSplitError, availableSplits, loadBeir } from '../src/data/beir';
-import { DataFileError } from '../src/data/lines';
+import { BeirFormatError, UnknownSplitError, availableSplits, loadBeir } from '../tools/data/beir';
+import { DataFileError } from '../tools/data/lines';
 
 let root: string;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createAnalyzer } from '../src/data/analyzer';
-import { Bm25Index, documentText } from '../src/data/bm25';
+import { createAnalyzer } from '../tools/data/analyzer';
+import { Bm25Index, documentText } from '../tools/data/bm25';
 
 const docs = [
   { id: 'a', title: 'Neural ranking', text: 'transformers re-rank search results on device' },

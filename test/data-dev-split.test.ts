@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fnv1a32, isDevQuery, querySplitFilter, splitDevTest } from '../src/data/dev-split';
+import { fnv1a32, isDevQuery, querySplitFilter, splitDevTest } from '../tools/data/dev-split';
 
 describe('fnv1a32', () => {
   it('matches the published FNV-1a 32-bit test vectors', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { joinLocation, splitLines } from '../src/data/lines';
+import { joinLocation, splitLines } from '../tools/data/lines';
 
 async function* chunks(parts: string[]): AsyncGenerator<string> {
   for (const p of parts) yield p;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compressReference, lengthsMask, mergePlan } from '../src/merge-plan';
+import { lengthsMask, mergePlan, type MergePlan } from '../src/merge-plan';
 
 describe('mergePlan', () => {
   it('follows docs/bundle-format.md for one row', () => {
@@ -45,3 +45,27 @@ describe('lengthsMask', () => {
     expect(Array.from(lengthsMask([2, 0, 3], 3))).toEqual([1, 1, 0, 0, 0, 0, 1, 1, 1]);
   });
 });
+
+/**
+ * Reference implementation of compress.onnx on the CPU (the test's reference for the plan;
+ * the runtime runs compress.onnx): hidden [B,T,H], weights [B,T] -> [B,Tout,H].
+ */
+export function compressReference(hidden: Float32Array, weights: Float32Array, plan: MergePlan, B: number, T: number, H: number): Float32Array {
+  const out = new Float32Array(B * plan.tOut * H);
+  const den = new Float64Array(B * plan.tOut);
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < T; j++) {
+      const g = plan.group[b * T + j]!;
+      if (g < 0) continue;
+      const w = weights[b * T + j]! + 1e-6;
+      den[b * plan.tOut + g] = den[b * plan.tOut + g]! + w;
+      const o = (b * plan.tOut + g) * H;
+      for (let h = 0; h < H; h++) out[o + h] = out[o + h]! + w * hidden[(b * T + j) * H + h]!;
+    }
+  }
+  for (let i = 0; i < B * plan.tOut; i++) {
+    const d = den[i]!;
+    for (let h = 0; h < H; h++) out[i * H + h] = d > 0 ? out[i * H + h]! / d : 0;
+  }
+  return out;
+}

@@ -291,7 +291,7 @@ describe('messages', () => {
     const bad = join(mkdtempSync(join(tmpdir(), 'mrr-cli-')), 'p.json');
     writeFileSync(bad, '{ not json');
     for (const [file, want] of [['/nonexistent/p.json', /cannot read --passages file \/nonexistent\/p\.json \(file not found\)/], [bad, /--passages file .*p\.json is not valid JSON/]] as const) {
-      const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'rank', '--model', TINY, '--query', 'q', '--passages', file], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'tools/cli.ts', 'rank', '--model', TINY, '--query', 'q', '--passages', file], { encoding: 'utf8' });
       expect(r.status).toBe(2);
       expect(r.stderr).toMatch(want);
       expect(r.stderr).not.toMatch(/ENOENT|SyntaxError/);

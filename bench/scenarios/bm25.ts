@@ -2,8 +2,8 @@
  * Scenario `bm25`: the first stage. Indexes the corpus, retrieves the top-k candidates for every
  * benchmarked query (stored in the context for the re-rankers) and scores them as a peer.
  */
-import { defaultAnalyzerOptions } from '../../src/data/analyzer';
-import { Bm25Index, defaultBm25Options, type Bm25Options } from '../../src/data/bm25';
+import { defaultAnalyzerOptions } from '../../tools/data/analyzer';
+import { Bm25Index, defaultBm25Options, type Bm25Options } from '../../tools/data/bm25';
 import { nowMs, summarize } from '../latency';
 import { evaluateRun, rankByScore } from '../metrics';
 import type { ScenarioContext, SystemResult } from './scenario';
@@ -41,7 +41,7 @@ export async function runBm25(ctx: ScenarioContext, options: Bm25Options = {}): 
     latency: summarize(times),
     indexMs,
     documents: index.size,
-    // Options left out take the index's defaults (Porter2 stemming since src/data/analyzer.ts).
+    // Options left out take the index's defaults (Porter2 stemming since tools/data/analyzer.ts).
     params: { k1: options.k1 ?? defaultBm25Options.k1, b: options.b ?? defaultBm25Options.b, stemming: (options.stem === undefined ? defaultAnalyzerOptions.stem : options.stem) !== null },
   };
 }

@@ -7,7 +7,7 @@
  * then taken under the same machine load (a shared or throttling machine drifts over minutes),
  * which is what the latency ratios of the report rest on (bench/latency-ratio.ts).
  */
-import { documentText } from '../../src/data/bm25';
+import { documentText } from '../../tools/data/bm25';
 import { nowMs, summarize } from '../latency';
 import { evaluateRun, rankByScore } from '../metrics';
 import { benchMetricOptions } from './bm25';

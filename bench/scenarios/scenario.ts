@@ -5,8 +5,8 @@
 import type { BenchSettings } from '../settings';
 import type { LatencySummary } from '../latency';
 import type { QueryMetrics } from '../metrics';
-import type { BeirDataset, BeirQuery } from '../../src/data/beir';
-import type { Bm25Hit } from '../../src/data/bm25';
+import type { BeirDataset, BeirQuery } from '../../tools/data/beir';
+import type { Bm25Hit } from '../../tools/data/bm25';
 
 /** Where a benchmark stands, for progress displays: `done` of `total` queries finished, `system` about to run. */
 export interface BenchProgress {

@@ -6,9 +6,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadBeir } from '../../src/data/beir';
-import { Bm25Index } from '../../src/data/bm25';
-import { querySplitFilter, type QuerySplitSide } from '../../src/data/dev-split';
+import { loadBeir } from '../../tools/data/beir';
+import { Bm25Index } from '../../tools/data/bm25';
+import { querySplitFilter, type QuerySplitSide } from '../../tools/data/dev-split';
 import { formatTrecRun, type ScoredRun } from '../trec-run';
 
 const USAGE = 'usage: bm25-run.ts --dataset <BEIR dir> [--split test] [--query-split all|dev|test] [--top-k 100] [--out run.trec]';

@@ -6,9 +6,9 @@
  * shared dev split of docs/dev-split.md).
  */
 import { parseArgs } from 'node:util';
-import { loadBeir } from '../../src/data/beir';
-import { Bm25Index } from '../../src/data/bm25';
-import { querySplitFilter, type QuerySplitSide } from '../../src/data/dev-split';
+import { loadBeir } from '../../tools/data/beir';
+import { Bm25Index } from '../../tools/data/bm25';
+import { querySplitFilter, type QuerySplitSide } from '../../tools/data/dev-split';
 import { evaluateRun } from '../metrics';
 
 const USAGE = 'usage: bm25-table.ts [--root ../shared/datasets] [--datasets adi,cisi,cranfield,medline,scifact:train:dev] [--top-k 100] [--k1 1.5] [--b 0.75]';

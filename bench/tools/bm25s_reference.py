@@ -3,7 +3,7 @@
     trainer/.venv/bin/python bench/tools/bm25s_reference.py [--root ../shared/datasets]
 
 Prints nDCG@10 (ir-measures) of bm25s (k1=1.5, b=0.75, method lucene, English stop words) without
-stemming (what src/data/bm25.ts does by default) and with PyStemmer's Snowball English stemmer
+stemming (what tools/data/bm25.ts does by default) and with PyStemmer's Snowball English stemmer
 (what the trainer uses for its candidates).
 """
 from __future__ import annotations

@@ -1,5 +1,5 @@
 /**
- * Prints the scifact-style dev split as computed by src/data/dev-split.ts, for the Python check
+ * Prints the scifact-style dev split as computed by tools/data/dev-split.ts, for the Python check
  * trainer/tests/test_dev_split_agrees.py.
  *   node --import tsx bench/tools/dev-ids.ts --dataset <BEIR dir> [--split train]
  *     prints the dev query ids of the split, one per line, in queries.jsonl order;
@@ -7,9 +7,9 @@
  *     reads ids from stdin (one per line, UTF-8) and prints "<fnv1a32>\t<dev|test>" for each.
  */
 import { parseArgs } from 'node:util';
-import { loadBeir } from '../../src/data/beir';
-import { fnv1a32, isDevQuery, querySplitFilter } from '../../src/data/dev-split';
-import { splitLines } from '../../src/data/lines';
+import { loadBeir } from '../../tools/data/beir';
+import { fnv1a32, isDevQuery, querySplitFilter } from '../../tools/data/dev-split';
+import { splitLines } from '../../tools/data/lines';
 
 const USAGE = 'usage: dev-ids.ts --dataset <BEIR dir> [--split train] | dev-ids.ts --hash < ids.txt';
 

@@ -6,7 +6,7 @@
  * Used by trainer/tests/test_metrics_reference.py.
  */
 import { parseArgs } from 'node:util';
-import { readQrels } from '../../src/data/beir';
+import { readQrels } from '../../tools/data/beir';
 import { evaluateRun, rankByScore } from '../metrics';
 import { readTrecRun } from '../trec-run';
 

@@ -1,5 +1,5 @@
 /**
- * Does MiniSearch work as the first stage in place of our BM25 (src/data/bm25.ts, the one the
+ * Does MiniSearch work as the first stage in place of our BM25 (tools/data/bm25.ts, the one the
  * model was evaluated with)? On the same queries: nDCG@10 of each first stage alone, of the model
  * re-ranking each one's top-k alone, and fused (z(model) + w·z(first stage), the manifest's w).
  * The MiniSearch pipeline goes through the adapter (`rerankMiniSearch`) as an app would call it.
@@ -12,10 +12,10 @@
  */
 import MiniSearch from 'minisearch';
 import { parseArgs } from 'node:util';
-import { loadBeir } from '../../src/data/beir';
-import { createAnalyzer } from '../../src/data/analyzer';
-import { Bm25Index, documentText } from '../../src/data/bm25';
-import { querySplitFilter, type QuerySplitSide } from '../../src/data/dev-split';
+import { loadBeir } from '../../tools/data/beir';
+import { createAnalyzer } from '../../tools/data/analyzer';
+import { Bm25Index, documentText } from '../../tools/data/bm25';
+import { querySplitFilter, type QuerySplitSide } from '../../tools/data/dev-split';
 import { Engine } from '../../src/engine';
 import { rerankMiniSearch } from '../../src/integrations/minisearch';
 import { evaluateRun } from '../metrics';

@@ -41,5 +41,5 @@ export function shapeOf(request: Pick<ConfigRequest, 'lengths' | 'qLen' | 'limit
   };
 }
 
-/** Row length for the layout `[CLS] q [SEP] p [SEP]`. */
-export const rowLength = (qLen: number, pLen: number): number => qLen + pLen + 3;
+/** Row length for the layout `[CLS] q [SEP] p [SEP]` (one definition, beside the merge plan). */
+export { rowLength } from '../merge-plan';

@@ -1,6 +1,6 @@
 """The scifact dev split (docs/dev-split.md) is the same in TypeScript and Python.
 
-Runs `node --import tsx bench/tools/dev-ids.ts` (src/data/dev-split.ts) and compares it with a
+Runs `node --import tsx bench/tools/dev-ids.ts` (tools/data/dev-split.ts) and compares it with a
 pure-Python FNV-1a written here from the spec, on scifact's train queries and on test vectors.
 """
 from __future__ import annotations

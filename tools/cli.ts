@@ -1,18 +1,18 @@
 /**
  * Command line (Node, WASM): the same engine as the browser.
  *
- *   node --import tsx src/cli.ts golden --model models/minilm-l6-scifact
- *   node --import tsx src/cli.ts rank --model test/fixtures/tiny --query "gene" --config d2 < passages.txt
- *   node --import tsx src/cli.ts rank --model ... --query q --passages passages.json --stages 2:20,6
- *   node --import tsx src/cli.ts info --model ...
+ *   node --import tsx tools/cli.ts golden --model models/minilm-l6-scifact
+ *   node --import tsx tools/cli.ts rank --model test/fixtures/tiny --query "gene" --config d2 < passages.txt
+ *   node --import tsx tools/cli.ts rank --model ... --query q --passages passages.json --stages 2:20,6
+ *   node --import tsx tools/cli.ts info --model ...
  *
  * `rank` reads passages from --passages (a JSON array of strings) or one per line on stdin.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { readBundleJson } from './bundle';
-import { Engine } from './engine';
-import type { ProgressiveStage, RerankConfig } from './types';
+import { readBundleJson } from '../src/bundle';
+import { Engine } from '../src/engine';
+import type { ProgressiveStage, RerankConfig } from '../src/types';
 
 interface GoldenFile {
   tolerance: number;
