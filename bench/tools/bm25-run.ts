@@ -5,35 +5,25 @@
  * Without --out the run goes to stdout. Used by trainer/tests/test_metrics_reference.py.
  */
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { loadBeir } from '../../tools/data/beir';
 import { Bm25Index } from '../../tools/data/bm25';
 import { querySplitFilter, type QuerySplitSide } from '../../tools/data/dev-split';
 import { formatTrecRun, type ScoredRun } from '../trec-run';
+import { toolCli } from './cli-frame';
 
 const USAGE = 'usage: bm25-run.ts --dataset <BEIR dir> [--split test] [--query-split all|dev|test] [--top-k 100] [--out run.trec]';
 
-function fail(message: string): never {
-  process.stderr.write(`bm25-run: ${message}\n${USAGE}\n`);
-  process.exit(2);
-}
+const cli = toolCli('bm25-run', USAGE);
+const fail: (message: string) => never = cli.fail;
 
 async function main(): Promise<void> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        dataset: { type: 'string' },
-        split: { type: 'string', default: 'test' },
-        'query-split': { type: 'string', default: 'all' },
-        'top-k': { type: 'string', default: '100' },
-        out: { type: 'string' },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    fail(err instanceof Error ? err.message : String(err));
-  }
+  const values = cli.flags({
+    dataset: { type: 'string' },
+    split: { type: 'string', default: 'test' },
+    'query-split': { type: 'string', default: 'all' },
+    'top-k': { type: 'string', default: '100' },
+    out: { type: 'string' },
+  });
   if (!values.dataset) fail('--dataset is required.');
   const side = values['query-split'];
   if (side !== 'all' && side !== 'dev' && side !== 'test') fail(`--query-split must be all, dev or test, got "${side}".`);
@@ -52,7 +42,4 @@ async function main(): Promise<void> {
   else process.stdout.write(text);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bm25-run: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+cli.run(main);

@@ -5,43 +5,27 @@
  * A dataset is `name[:split[:all|dev|test]]` (split default test; the third part picks the
  * shared dev split of docs/dev-split.md).
  */
-import { parseArgs } from 'node:util';
 import { loadBeir } from '../../tools/data/beir';
 import { Bm25Index } from '../../tools/data/bm25';
 import { querySplitFilter, type QuerySplitSide } from '../../tools/data/dev-split';
 import { evaluateRun } from '../metrics';
+import { toolCli } from './cli-frame';
 
 const USAGE = 'usage: bm25-table.ts [--root ../shared/datasets] [--datasets adi,cisi,cranfield,medline,scifact:train:dev] [--top-k 100] [--k1 1.5] [--b 0.75]';
 
-function fail(message: string): never {
-  process.stderr.write(`bm25-table: ${message}\n${USAGE}\n`);
-  process.exit(2);
-}
-
-function number(name: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isFinite(n)) fail(`--${name} must be a number, got "${text}".`);
-  return n;
-}
+const cli = toolCli('bm25-table', USAGE);
+const fail: (message: string) => never = cli.fail;
 
 async function main(): Promise<void> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        root: { type: 'string', default: '../shared/datasets' },
-        datasets: { type: 'string', default: 'adi,cisi,cranfield,medline,scifact:train:dev' },
-        'top-k': { type: 'string', default: '100' },
-        k1: { type: 'string', default: '1.5' },
-        b: { type: 'string', default: '0.75' },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    fail(err instanceof Error ? err.message : String(err));
-  }
-  const topK = number('top-k', values['top-k']);
-  const params = { k1: number('k1', values.k1), b: number('b', values.b) };
+  const values = cli.flags({
+    root: { type: 'string', default: '../shared/datasets' },
+    datasets: { type: 'string', default: 'adi,cisi,cranfield,medline,scifact:train:dev' },
+    'top-k': { type: 'string', default: '100' },
+    k1: { type: 'string', default: '1.5' },
+    b: { type: 'string', default: '0.75' },
+  });
+  const topK = cli.number('top-k', values['top-k']);
+  const params = { k1: cli.number('k1', values.k1), b: cli.number('b', values.b) };
   const rows = ['| dataset | split | queries | docs | nDCG@10 | RR@10 | R@100 | index ms | ms/query |', '|---|---|---:|---:|---:|---:|---:|---:|---:|'];
   for (const spec of values.datasets.split(',').map((s) => s.trim()).filter(Boolean)) {
     const [name = '', split = 'test', side = 'all'] = spec.split(':');
@@ -60,7 +44,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${rows.join('\n')}\n`);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bm25-table: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+cli.run(main);

@@ -6,17 +6,15 @@
  *   node --import tsx bench/tools/dev-ids.ts --hash
  *     reads ids from stdin (one per line, UTF-8) and prints "<fnv1a32>\t<dev|test>" for each.
  */
-import { parseArgs } from 'node:util';
 import { loadBeir } from '../../tools/data/beir';
 import { fnv1a32, isDevQuery, querySplitFilter } from '../../tools/data/dev-split';
 import { splitLines } from '../../tools/data/lines';
+import { toolCli } from './cli-frame';
 
 const USAGE = 'usage: dev-ids.ts --dataset <BEIR dir> [--split train] | dev-ids.ts --hash < ids.txt';
 
-function fail(message: string): never {
-  process.stderr.write(`dev-ids: ${message}\n${USAGE}\n`);
-  process.exit(2);
-}
+const cli = toolCli('dev-ids', USAGE);
+const fail: (message: string) => never = cli.fail;
 
 async function* stdinText(): AsyncGenerator<string> {
   process.stdin.setEncoding('utf8');
@@ -24,15 +22,7 @@ async function* stdinText(): AsyncGenerator<string> {
 }
 
 async function main(): Promise<void> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: { dataset: { type: 'string' }, split: { type: 'string', default: 'train' }, hash: { type: 'boolean', default: false } },
-      strict: true,
-    }));
-  } catch (err) {
-    fail(err instanceof Error ? err.message : String(err));
-  }
+  const values = cli.flags({ dataset: { type: 'string' }, split: { type: 'string', default: 'train' }, hash: { type: 'boolean', default: false } });
   if (values.hash) {
     const out: string[] = [];
     for await (const { text } of splitLines(stdinText())) out.push(`${fnv1a32(text)}\t${isDevQuery(text) ? 'dev' : 'test'}`);
@@ -44,7 +34,4 @@ async function main(): Promise<void> {
   process.stdout.write(ds.queries.map((q) => `${q.id}\n`).join(''));
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`dev-ids: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+cli.run(main);
