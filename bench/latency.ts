@@ -1,4 +1,7 @@
-/** Latency summaries for the benchmark report: median and p95 of per-query times. */
+/**
+ * Latency in the benchmark report: median and p95 of per-query times, and a system's time
+ * relative to a reference system measured in the same run.
+ */
 
 export interface LatencySummary {
   /** Timed calls (warm-up calls excluded). */
@@ -31,3 +34,18 @@ export function summarize(timesMs: readonly number[]): LatencySummary {
 
 /** Milliseconds from a monotonic clock. */
 export const nowMs = (): number => performance.now();
+
+/**
+ * "Latency tracks FLOPs": a system's time relative to a reference system measured in the same
+ * run, as the median over queries of the per-query ratio (both timed on the same candidates), so
+ * query length and machine load between runs cancel out; a lone absolute time does not.
+ * Median of `times(q) / reference(q)` over the queries timed by both; null when none.
+ */
+export function medianLatencyRatio(times: ReadonlyMap<string, number>, reference: ReadonlyMap<string, number>): number | null {
+  const ratios: number[] = [];
+  for (const [id, t] of times) {
+    const ref = reference.get(id);
+    if (ref !== undefined && ref > 0) ratios.push(t / ref);
+  }
+  return ratios.length === 0 ? null : quantile(ratios, 0.5);
+}

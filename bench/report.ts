@@ -1,6 +1,6 @@
 /**
  * The benchmark report: the JSON written by the CLI's `--out` and the browser suite, and the
- * table printed at the end. Environment-neutral (no Node imports; bench/report-file.ts writes it).
+ * table printed at the end. Environment-neutral (no Node imports; bench/suite-node.ts writes it).
  * Shape: { dataset, backend, machine, queries, topK, model, fullConfig, rows: [...],
  * peers: { bm25, transformersjs, transformersjsSameBatches }, createdAt }.
  */

@@ -1,6 +1,6 @@
 /**
  * What one benchmark run measures, independent of where it runs: the Node CLI fills it from
- * its arguments (bench/args.ts), the browser page from its URL (bench/browser/page-params.ts).
+ * its arguments (bench/cli.ts), the browser page from its URL (bench/browser/page-params.ts).
  * No Node or DOM imports here: the scenarios run in both.
  */
 import type { QuerySplitSide } from '../tools/data/dev-split';
@@ -34,4 +34,11 @@ export class ArgsError extends Error {
     super(message);
     this.name = 'ArgsError';
   }
+}
+
+/** `flag`'s value as a positive integer, or an {@link ArgsError} saying what was given. */
+export function positiveInt(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new ArgsError(`${flag} must be a positive integer, got "${text}".`);
+  return n;
 }

@@ -4,9 +4,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { driveBenchPage } from '../bench/browser/drive';
 import { reportDocument } from '../bench/browser/report-html';
-import { servedUrl } from '../bench/browser/url-map';
+import { servedUrl } from '../bench/browser/server';
 import type { BenchReport } from '../bench/report';
-import { runBenchmark } from '../bench/runner';
+import { runBenchmark } from '../bench/suite-node';
 import { type E2EContext, skip } from './run';
 
 /**

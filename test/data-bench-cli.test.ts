@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ArgsError, parseBenchArgs } from '../bench/args';
+import { parseBenchArgs } from '../bench/cli';
 import { quantile, summarize } from '../bench/latency';
 import { formatTable, type BenchReport } from '../bench/report';
-import { runBenchmark } from '../bench/runner';
 import { selectConfigs } from '../bench/scenarios/matryoshka';
+import { ArgsError } from '../bench/settings';
+import { runBenchmark } from '../bench/suite-node';
 import type { CalibratedConfig } from '../src/types';
 
 const base = ['--dataset', 'd', '--model', 'm', '--out', 'o.json'];

@@ -1,7 +1,7 @@
 /**
  * Drives the benchmark page in a browser: opens bench/browser/index.html with the settings in its
  * URL, relays progress, waits for `window.benchState` to finish, and returns the report. Shared
- * by the CLI driver (run.ts) and the e2e test (e2e/bench.e2e.ts).
+ * by the driver (bench/browser/cli.ts) and the e2e test (e2e/bench.e2e.ts).
  */
 import type { Browser, Page } from 'playwright-core';
 import type { BenchReport } from '../report';

@@ -1,10 +1,10 @@
 /**
- * The benchmark page's settings, read from its URL (the driver bench/browser/run.ts writes them):
+ * The benchmark page's settings, read from its URL (the driver bench/browser/cli.ts writes them):
  *   ?dataset=<URL>&model=<URL>[&split=test][&configs=all|a,b][&queries=N][&topK=100]
  *    [&backend=wasm|webgpu][&progressive=2:20,6[;...]|none][&threads=N][&transformersjs=0]
- * Without `progressive` the page runs the bundle's default schedule (bench/progressive-plan.ts).
+ * Without `progressive` the page runs the bundle's default schedule (bench/scenarios/progressive.ts).
  */
-import { parseSchedules } from '../progressive-plan';
+import { parseSchedules } from '../scenarios/progressive';
 import { ArgsError, type BenchSettings } from '../settings';
 
 export interface PageParams {
@@ -29,7 +29,7 @@ export function parsePageParams(search: string): PageParams {
   const dataset = q.get('dataset');
   const model = q.get('model');
   if (!dataset || !model) {
-    throw new ArgsError('the page needs ?dataset=<BEIR folder URL>&model=<bundle URL>, e.g. ?dataset=/@fs/work/shared/datasets/adi&model=/test/fixtures/tiny (bench/browser/run.ts builds these).');
+    throw new ArgsError('the page needs ?dataset=<BEIR folder URL>&model=<bundle URL>, e.g. ?dataset=/@fs/work/shared/datasets/adi&model=/test/fixtures/tiny (bench/browser/cli.ts builds these).');
   }
   const [split = 'test', side = 'all'] = (q.get('split') ?? 'test').split(':');
   if (side !== 'all' && side !== 'dev' && side !== 'test') throw new ArgsError(`URL parameter split must be <split>, <split>:dev or <split>:test, got "${q.get('split')}".`);

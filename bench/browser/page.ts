@@ -1,14 +1,14 @@
 /**
  * The browser benchmark page: reads its settings from the URL (page-params.ts), runs the same
- * scenarios as the Node CLI (bench/benchmark.ts) with createReranker on WASM or WebGPU and
+ * scenarios as the Node CLI (bench/suite.ts) with createReranker on WASM or WebGPU and
  * transformers.js on the same device, shows progress, then the report. The driver
- * (bench/browser/run.ts) reads `window.benchState`.
+ * (bench/browser/cli.ts) reads `window.benchState`.
  */
 import { defaultThreads } from '../../src/backend';
 import { parseManifest } from '../../src/manifest';
 import { createReranker } from '../../src/index';
-import { lastSegment, runBenchmarkIn } from '../benchmark';
-import { defaultSchedule } from '../progressive-plan';
+import { lastSegment, runBenchmarkIn } from '../suite';
+import { defaultSchedule } from '../scenarios/progressive';
 import { reportJson } from '../report';
 import type { BenchProgress } from '../scenarios/scenario';
 import { describeBrowserMachine, describeGpu } from './machine';
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     const params = parsePageParams(location.search);
     const { settings } = params;
     const response = await fetch(`${settings.model.replace(/\/+$/, '')}/manifest.json`);
-    if (!response.ok) throw new Error(`${settings.model}/manifest.json: HTTP ${response.status}; check the model URL (bench/browser/run.ts maps a local folder to one).`);
+    if (!response.ok) throw new Error(`${settings.model}/manifest.json: HTTP ${response.status}; check the model URL (bench/browser/cli.ts maps a local folder to one).`);
     const manifest = parseManifest(await response.json());
     const progressive = params.progressive === 'default' ? [defaultSchedule(manifest.exits, manifest.architecture.numLayers, settings.topK)] : params.progressive;
     const gpu = settings.backend === 'webgpu' ? await describeGpu() : undefined;

@@ -1,9 +1,11 @@
 /**
  * The browser benchmark's harness: vite serving the repository root (COOP/COEP from
  * vite.config.ts, so WASM runs threaded) and Debian's Chromium through playwright-core with
- * WebGPU enabled (the e2e runner's flags). `close()` stops both.
+ * WebGPU enabled (the e2e runner's flags). `close()` stops both. And how a local folder is
+ * reached on that server (`servedUrl`).
  */
-import { join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { createServer } from 'vite';
 import { chromiumArgs, chromiumPath } from '../../e2e/run';
@@ -42,4 +44,21 @@ export async function startHarness(root: string): Promise<Harness> {
     await server.close();
     throw err;
   }
+}
+
+/**
+ * Local folders as URLs of the benchmark's vite server: inside the served root -> `/<relative>`,
+ * elsewhere -> vite's `/@fs/<absolute>` (allowed by vite.config.ts `server.fs.allow: ['..']`,
+ * which covers ../shared/datasets). URLs pass through unchanged.
+ */
+export function servedUrl(root: string, location: string, what: string): string {
+  if (/^https?:\/\//i.test(location)) return location.replace(/\/+$/, '');
+  const abs = resolve(location);
+  if (!existsSync(abs) || !statSync(abs).isDirectory()) {
+    throw new Error(`${what} ${location} is not a folder (resolved to ${abs}); pass the folder that holds ${what === '--dataset' ? 'corpus.jsonl' : 'manifest.json'}.`);
+  }
+  const rel = relative(resolve(root), abs);
+  const inside = rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+  const posix = (p: string): string => p.split(sep).join('/');
+  return inside ? `/${posix(rel)}`.replace(/\/+$/, '') || '/' : `/@fs${posix(abs)}`;
 }

@@ -4,13 +4,12 @@
  * `rank(query, passages, { config })`; the runner times every system side by side
  * (scenarios/rerank.ts). The full configuration (depth =
  * numLayers, no compression) always runs: every row's `latencyRatio` is its per-query time over
- * the full configuration's on the same query (bench/latency-ratio.ts), next to its `flopsRatio`.
+ * the full configuration's on the same query (bench/latency.ts), next to its `flopsRatio`.
  * The reranker factory is passed in (createReranker from src/index.ts), so this runs in Node and
  * in the browser alike.
  */
 import type { CalibratedConfig, ProgressiveStage, RerankerInterface, RerankerOptions } from '../../src/types';
-import { medianLatencyRatio } from '../latency-ratio';
-import { summarize, type LatencySummary } from '../latency';
+import { medianLatencyRatio, summarize, type LatencySummary } from '../latency';
 import { ArgsError } from '../settings';
 import { progressiveSystem } from './progressive';
 import type { PreparedSystem, ScenarioContext, Skipped, SystemResult } from './scenario';

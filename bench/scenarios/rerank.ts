@@ -5,7 +5,7 @@
  * Systems are measured SIDE BY SIDE: for each query every system runs once, back to back, in an
  * order that rotates from query to query. A system's time over another's on the same query is
  * then taken under the same machine load (a shared or throttling machine drifts over minutes),
- * which is what the latency ratios of the report rest on (bench/latency-ratio.ts).
+ * which is what the latency ratios of the report rest on (bench/latency.ts).
  */
 import { documentText } from '../../tools/data/bm25';
 import { nowMs, summarize } from '../latency';

@@ -1,5 +1,5 @@
 /**
- * What every benchmark scenario gets and gives. The runner (bench/benchmark.ts) builds the context
+ * What every benchmark scenario gets and gives. The suite (bench/suite.ts) builds the context
  * once: dataset, the queries to use, and the BM25 candidates that every re-ranker re-ranks.
  */
 import type { BenchSettings } from '../settings';

@@ -16,7 +16,7 @@ import { readBundleJson } from '../../src/bundle';
 import { parseManifest } from '../../src/manifest';
 import { defaultOptions as engineDefaults } from '../../src/options';
 import { RowTokenizer, type TokenizedRow } from '../../src/tokenize';
-import { medianLatencyRatio } from '../latency-ratio';
+import { medianLatencyRatio } from '../latency';
 import { errorMessage, type PreparedSystem, type ScenarioContext, type Skipped, type SystemResult } from './scenario';
 
 export type TransformersLib = typeof import('@huggingface/transformers');

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { loadBeir } from '../../tools/data/beir';
 import { Bm25Index } from '../../tools/data/bm25';
 import { querySplitFilter, type QuerySplitSide } from '../../tools/data/dev-split';
-import { formatTrecRun, type ScoredRun } from '../trec-run';
+import { formatTrecRun, type ScoredRun } from './trec-run';
 import { toolCli } from './cli-frame';
 
 const USAGE = 'usage: bm25-run.ts --dataset <BEIR dir> [--split test] [--query-split all|dev|test] [--top-k 100] [--out run.trec]';

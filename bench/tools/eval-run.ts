@@ -7,7 +7,7 @@
  */
 import { readQrels } from '../../tools/data/beir';
 import { evaluateRun, rankByScore } from '../metrics';
-import { readTrecRun } from '../trec-run';
+import { readTrecRun } from './trec-run';
 import { toolCli } from './cli-frame';
 
 const USAGE = 'usage: eval-run.ts --run <run.trec> --qrels <qrels.tsv> [--ndcg-k 10] [--mrr-k 10] [--recall-k 10,100]';

@@ -3,7 +3,7 @@
  * pytrec_eval and ir-measures read. Scores are written with full precision (shortest
  * round-trip form), so a reader gets back the exact doubles.
  */
-import { readLines } from '../tools/data/lines';
+import { readLines } from '../../tools/data/lines';
 
 /** query id -> [document id, score] pairs, in any order. */
 export type ScoredRun = Map<string, Array<readonly [string, number]>>;

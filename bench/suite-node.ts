@@ -1,14 +1,16 @@
 /**
- * The Node side of a benchmark run (bench/cli.ts): machine description, createReranker, and
- * transformers.js on onnxruntime-node, around the environment-neutral bench/benchmark.ts.
+ * The suite in Node (bench/cli.ts, tests): machine description, createReranker, and
+ * transformers.js on onnxruntime-node, around the environment-neutral bench/suite.ts; and the
+ * report written to a file.
  */
-import { resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { BenchSettings } from './settings';
-import { lastSegment, runBenchmarkIn } from './benchmark';
 import { describeMachine } from './machine';
-import type { BenchReport } from './report';
+import { reportJson, type BenchReport } from './report';
 import type { CreateReranker } from './scenarios/matryoshka';
 import { errorMessage, type Skipped } from './scenarios/scenario';
+import { lastSegment, runBenchmarkIn } from './suite';
 
 export interface RunnerOptions {
   /** Progress lines. Default: stderr. */
@@ -45,4 +47,10 @@ export async function runBenchmark(args: BenchSettings, options: RunnerOptions =
     transformersjs: opts.transformersjs ? { device: args.backend === 'webgpu' ? 'webgpu' : 'cpu', modelLocation: resolve(args.model) } : false,
     log: opts.log,
   });
+}
+
+/** Writes the report (bench/report.ts) to a file, creating its folder. */
+export function writeReport(path: string, report: BenchReport): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, reportJson(report));
 }

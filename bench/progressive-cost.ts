@@ -1,7 +1,7 @@
 /**
  * Progressive re-ranking vs scoring every candidate at full depth, on one query (Node, WASM):
  *
- *   node --import tsx bench/progressive.ts --model <bundle> [--passages 100] [--runs 5]
+ *   node --import tsx bench/progressive-cost.ts --model <bundle> [--passages 100] [--runs 5]
  *     [--stages 2:30,4:10,6] [--dataset ../shared/datasets/scifact] [--query-index 0] [--threads 1]
  *
  * The candidates are the BM25 top `--passages` of one scifact query (or, without the dataset,
@@ -21,12 +21,12 @@ import type { Engine } from '../src/engine';
 import type { ProgressiveResult, ProgressiveStage, RankResult } from '../src/types';
 import { summarize } from './latency';
 import { describeMachine } from './machine';
-import { parseSchedule, scheduleName } from './progressive-plan';
+import { parseSchedule, scheduleName } from './scenarios/progressive';
 
 const EXACT_TOLERANCE = 1e-4;
 const DEFAULT_DATASET = resolve(import.meta.dirname, '../../shared/datasets/scifact');
 
-const USAGE = 'usage: node --import tsx bench/progressive.ts --model <bundle> [--passages 100] [--runs 5] '
+const USAGE = 'usage: node --import tsx bench/progressive-cost.ts --model <bundle> [--passages 100] [--runs 5] '
   + '[--stages 2:30,4:10,6] [--dataset <BEIR dir>] [--query-index 0] [--threads 1]';
 
 interface Args {

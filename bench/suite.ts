@@ -1,5 +1,6 @@
 /**
- * One benchmark run, environment-neutral (Node CLI and browser page): load the BEIR split, run
+ * The suite: one benchmark run, environment-neutral (in Node: bench/suite-node.ts, called by the
+ * CLI bench/cli.ts; in Chromium: bench/browser/page.ts): load the BEIR split, run
  * the scenarios in order — bm25 (which also produces the candidates), the matryoshka
  * configurations and progressive schedules, the transformers.js peer — and assemble the report.
  * What differs between environments (machine description, reranker factory, how transformers.js

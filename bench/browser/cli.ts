@@ -1,12 +1,22 @@
 /**
- * Arguments of the browser benchmark driver (bench/browser/run.ts):
+ * The browser suite's command line (the driver):
  *   npm run bench:browser -- --dataset <BEIR dir> --model <bundle dir> --out <file.json> [--report <file.html>]
  *     [--split test] [--configs all|name,...] [--queries N] [--top-k 100] [--backend wasm|webgpu]
  *     [--progressive 2:20,6[;...]|none] [--threads T] [--no-transformersjs] [--screenshot <file.png>] [--timeout S]
+ * Serves the repository with vite, opens bench/browser/index.html in Chromium, relays progress,
+ * and writes the page's JSON report (the CLI's shape, bench/report.ts), the HTML report and the
+ * table. Exit codes: 0 ok, 2 usage, 1 failure. Servers and browser are closed on every path.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { parseSchedules } from '../progressive-plan';
-import { ArgsError } from '../settings';
+import { formatTable, reportJson } from '../report';
+import { parseSchedules } from '../scenarios/progressive';
+import { ArgsError, positiveInt } from '../settings';
+import { driveBenchPage } from './drive';
+import { reportDocument } from './report-html';
+import { servedUrl, startHarness } from './server';
 
 export const DRIVER_USAGE = [
   'usage: npm run bench:browser -- --dataset <BEIR dir> --model <bundle dir> --out <file.json> [--report <file.html>]',
@@ -39,12 +49,6 @@ export interface DriverArgs {
   timeoutMs: number;
 }
 
-function positiveInt(flag: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new ArgsError(`${flag} must be a positive integer, got "${text}".`);
-  return n;
-}
-
 export function parseDriverArgs(argv: string[]): DriverArgs {
   let values;
   try {
@@ -75,3 +79,46 @@ export function parseDriverArgs(argv: string[]): DriverArgs {
     transformersjs: !values['no-transformersjs'], timeoutMs: positiveInt('--timeout', values.timeout) * 1000,
   };
 }
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+function write(path: string, text: string): void {
+  mkdirSync(dirname(resolve(path)), { recursive: true });
+  writeFileSync(path, text);
+}
+
+async function main(): Promise<void> {
+  const args = parseDriverArgs(process.argv.slice(2));
+  const query = {
+    dataset: servedUrl(root, args.dataset, '--dataset'),
+    model: servedUrl(root, args.model, '--model'),
+    split: args.split, configs: args.configs, topK: args.topK, backend: args.backend, transformersjs: args.transformersjs,
+    ...(args.queries === undefined ? {} : { queries: args.queries }),
+    ...(args.progressive === undefined ? {} : { progressive: args.progressive }),
+    ...(args.threads === undefined ? {} : { threads: args.threads }),
+  };
+  const harness = await startHarness(root);
+  try {
+    process.stderr.write(`serving ${root} at ${harness.baseUrl}; dataset ${query.dataset}, model ${query.model}\n`);
+    const { report } = await driveBenchPage(harness.browser, harness.baseUrl, query, {
+      timeoutMs: args.timeoutMs,
+      onLog: (line) => process.stderr.write(`${line}\n`),
+      ...(args.screenshot ? { screenshot: args.screenshot } : {}),
+    });
+    report.dataset.location = args.dataset; // the local folder, as the CLI reports it
+    write(args.out, reportJson(report));
+    if (args.report) write(args.report, reportDocument(report));
+    process.stdout.write(`${formatTable(report)}\nwrote ${args.out}${args.report ? ` and ${args.report}` : ''}\n`);
+  } finally {
+    await harness.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ArgsError) {
+    process.stderr.write(`bench:browser: ${err.message}\n\n${DRIVER_USAGE}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`bench:browser: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
