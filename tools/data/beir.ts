@@ -110,35 +110,39 @@ function textField(file: string, lineNumber: number, obj: Record<string, unknown
   throw new BeirFormatError(file, lineNumber, `"${key}" must be a string, got ${typeof value}.`);
 }
 
-/** Reads `corpus.jsonl`-style documents. */
-export async function readCorpus(location: string, maxDocuments?: number): Promise<BeirDocument[]> {
-  const docs: BeirDocument[] = [];
+/**
+ * The records of a BEIR JSONL file: one object per non-empty line, ids unique (`kind` names
+ * them in errors); `make` reads the record's other fields. Stops after `max` records.
+ */
+async function readRecords<T>(
+  location: string,
+  kind: 'document' | 'query',
+  make: (id: string, field: (key: string, required: boolean) => string) => T,
+  max?: number,
+): Promise<T[]> {
+  const records: T[] = [];
   const seen = new Set<string>();
+  const Kind = kind === 'document' ? 'Document' : 'Query';
   for await (const { text, lineNumber } of readLines(location)) {
     if (text.trim() === '') continue;
     const obj = parseJsonLine(location, lineNumber, text);
     const id = idField(location, lineNumber, obj);
-    if (seen.has(id)) throw new BeirFormatError(location, lineNumber, `duplicate document id "${id}". Document ids must be unique.`);
+    if (seen.has(id)) throw new BeirFormatError(location, lineNumber, `duplicate ${kind} id "${id}". ${Kind} ids must be unique.`);
     seen.add(id);
-    docs.push({ id, title: textField(location, lineNumber, obj, 'title', false), text: textField(location, lineNumber, obj, 'text', true) });
-    if (maxDocuments !== undefined && docs.length >= maxDocuments) break;
+    records.push(make(id, (key, required) => textField(location, lineNumber, obj, key, required)));
+    if (max !== undefined && records.length >= max) break;
   }
-  return docs;
+  return records;
+}
+
+/** Reads `corpus.jsonl`-style documents. */
+export function readCorpus(location: string, maxDocuments?: number): Promise<BeirDocument[]> {
+  return readRecords(location, 'document', (id, field) => ({ id, title: field('title', false), text: field('text', true) }), maxDocuments);
 }
 
 /** Reads `queries.jsonl`-style queries. */
-export async function readQueries(location: string): Promise<BeirQuery[]> {
-  const queries: BeirQuery[] = [];
-  const seen = new Set<string>();
-  for await (const { text, lineNumber } of readLines(location)) {
-    if (text.trim() === '') continue;
-    const obj = parseJsonLine(location, lineNumber, text);
-    const id = idField(location, lineNumber, obj);
-    if (seen.has(id)) throw new BeirFormatError(location, lineNumber, `duplicate query id "${id}". Query ids must be unique.`);
-    seen.add(id);
-    queries.push({ id, text: textField(location, lineNumber, obj, 'text', true) });
-  }
-  return queries;
+export function readQueries(location: string): Promise<BeirQuery[]> {
+  return readRecords(location, 'query', (id, field) => ({ id, text: field('text', true) }));
 }
 
 /**
