@@ -6,7 +6,6 @@
  * arriving. Progress is reported in bytes and by phase, with the backend from the first event.
  */
 import { adapterLabel, type BackendChoice, resolveBackend } from './backend-choice';
-import { configureOrt } from './backend';
 import { canaryCases, DEFAULT_CANARY_TOLERANCE, type GoldenFile, probeRows, runCanary, timeProbe } from './backend-measure';
 import { type DownloadProgress, type LoadedBundle, loadBundle, parseJson, readBundleJson } from './bundle';
 import { resolveConfig } from './config';
@@ -47,7 +46,6 @@ export async function startEngine(opts: ResolvedOptions): Promise<EngineParts> {
     throw new OptionsError(`MatryoshkaReranker: option "allowSoftwareAdapter" must be true or false, got ${JSON.stringify(opts.allowSoftwareAdapter)}`);
   }
   const choice = await resolveBackend(opts.backend, undefined, { allowSoftwareAdapter: opts.allowSoftwareAdapter ?? false });
-  configureOrt(opts.numThreads, opts.wasmPaths);
   const info = (c: BackendChoice, extra: Partial<BackendInfo> = {}): BackendInfo => ({
     backend: c.backend, reason: c.reason, ...(c.adapter ? { adapter: c.adapter } : {}), ...extra,
     ...((extra.backend ?? c.backend) === 'wasm' ? { threads: opts.numThreads } : {}),
