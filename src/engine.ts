@@ -5,7 +5,7 @@
  * bundle checks in that queue, and refuses calls once disposed, damaged or on a lost device.
  * The worker runs exactly this class; `createReranker` returns it directly.
  */
-import { configureOrt, watchDeviceLost } from './backend';
+import { watchDeviceLost } from './backend';
 import type { LoadedBundle } from './bundle';
 import { requestPersistentStorage } from './cache';
 import { type CanaryReport, runCanary } from './canary';
@@ -69,13 +69,10 @@ export class Engine implements RerankerInterface {
    */
   static async create(options: RerankerOptions, hooks: EngineHooks = {}): Promise<Engine> {
     const t0 = now();
-    const resolved = resolveOptions(options);
-    // onnxruntime's settings are process-wide: the first engine sets them, a later one must
-    // agree (OptionsError otherwise); a thread count left out takes the one in effect.
-    const ortSettings = configureOrt({ numThreads: options.numThreads === undefined ? undefined : resolved.numThreads, wasmPaths: resolved.wasmPaths }, resolved.numThreads);
-    const opts: ResolvedOptions = { ...resolved, numThreads: ortSettings.numThreads };
+    const opts = resolveOptions(options);
     if (opts.persistStorage) await requestPersistentStorage();
-    const parts = await startEngine(opts);
+    // A thread count left out takes the one in effect (ort.env is set once: src/backend.ts).
+    const parts = await startEngine(opts, { explicitThreads: options.numThreads !== undefined });
     const { manifest, backendInfo, staged } = parts;
     const forward = new Forward(staged.sessions, manifest, staged.adapters);
     const engine = new Engine(opts, manifest, backendInfo, staged, parts.tokenizer, forward, parts.version, parts.abort);
