@@ -1,10 +1,11 @@
 /**
  * Backends: choosing WebGPU or WASM (src/backend-choice.ts: `auto` skips software adapters and
- * measures real ones, src/engine-load.ts), configuring onnxruntime-web, creating sessions (GPU-resident outputs on WebGPU),
- * and watching for a lost GPU device. Runs in browsers, workers and Node (WASM).
+ * measures real ones, src/engine-load.ts), configuring onnxruntime-web once per process, and
+ * watching for a lost GPU device. Sessions and the graphs' I/O contract: src/ort-sessions.ts.
+ * Runs in browsers, workers and Node (WASM).
  */
 import * as ort from 'onnxruntime-web';
-import { BackendError, BundleError, OptionsError, showValue } from './errors';
+import { OptionsError, showValue } from './errors';
 import type { ResolvedBackend } from './types';
 
 // Choosing a backend needs no onnxruntime: it lives in backend-choice.ts, so the main thread of
@@ -16,63 +17,50 @@ export type Ort = typeof ort;
 export type OrtTensor = ort.Tensor;
 export type OrtSession = ort.InferenceSession;
 
+/** The onnxruntime-web settings an engine applies to `ort.env` (see `configureOrt`). */
+export interface OrtSettings {
+  /** WASM threads. */
+  numThreads: number;
+  /** Prefix URL of onnxruntime-web's .wasm files; undefined: next to the ORT module. */
+  wasmPaths: string | undefined;
+}
+
 /**
- * Configure onnxruntime-web's WASM backend. `ort.env` is process-wide in onnxruntime; it is
- * set once here, before the first session, and never changed afterwards.
+ * What the first engine of this JavaScript realm (page, worker or Node process) set. `ort.env`
+ * is one per realm and onnxruntime reads it once, when its WASM module starts, so it is set
+ * once and never changed afterwards.
  */
-export function configureOrt(numThreads: number, wasmPaths?: string): Ort {
-  if (!Number.isInteger(numThreads) || numThreads < 1) {
-    throw new OptionsError(`MatryoshkaReranker: option "numThreads" must be a positive integer, got ${showValue(numThreads)}`);
+let applied: OrtSettings | null = null;
+
+/**
+ * Configure onnxruntime-web's WASM backend, once per realm. The first call sets `ort.env`
+ * (threads, .wasm location, log level); a later call with the same settings, or leaving one
+ * out (`undefined`: the one in effect), is fine; a later call asking for another value throws
+ * an OptionsError saying how to fix it. `defaultThreads` is used when the first call leaves
+ * `numThreads` out. Returns the settings in effect.
+ */
+export function configureOrt(requested: { numThreads?: number | undefined; wasmPaths?: string | undefined }, defaultThreads: number): OrtSettings {
+  const { numThreads, wasmPaths } = requested;
+  for (const [name, v] of [['numThreads', numThreads], ['defaultThreads', defaultThreads]] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < 1)) {
+      throw new OptionsError(`MatryoshkaReranker: option "${name}" must be a positive integer, got ${showValue(v)}`);
+    }
   }
-  ort.env.wasm.numThreads = numThreads;
+  if (applied) {
+    const where = 'onnxruntime-web is configured once per page, worker or process, by the first reranker created there';
+    if (numThreads !== undefined && numThreads !== applied.numThreads) {
+      throw new OptionsError(`MatryoshkaReranker: option "numThreads" is ${numThreads}, but this realm already runs onnxruntime-web with ${applied.numThreads} thread(s) (${where}); pass numThreads: ${applied.numThreads} or leave it out, or create this reranker in its own worker (createWorkerReranker)`);
+    }
+    if (wasmPaths !== undefined && wasmPaths !== applied.wasmPaths) {
+      throw new OptionsError(`MatryoshkaReranker: option "wasmPaths" is ${showValue(wasmPaths)}, but this realm already loads onnxruntime-web's .wasm files from ${applied.wasmPaths === undefined ? 'its default location' : showValue(applied.wasmPaths)} (${where}); pass the same wasmPaths or leave it out, or create this reranker in its own worker (createWorkerReranker)`);
+    }
+    return { ...applied };
+  }
+  applied = { numThreads: numThreads ?? defaultThreads, wasmPaths };
+  ort.env.wasm.numThreads = applied.numThreads;
   if (wasmPaths) ort.env.wasm.wasmPaths = wasmPaths;
   ort.env.logLevel = 'error';
-  return ort;
-}
-
-/**
- * Create one session. On WebGPU, outputs named in `gpuOutputs` stay on the GPU
- * (`gpu-buffer`) so hidden states never round-trip through the CPU; the rest come back to
- * the CPU. A file that onnxruntime cannot parse is reported as a BundleError naming it.
- */
-export async function createSession(
-  bytes: Uint8Array, file: string, backend: ResolvedBackend, gpuOutputs: readonly string[] = [],
-  externalData: readonly { path: string; data: Uint8Array }[] = [],
-): Promise<OrtSession> {
-  const options: ort.InferenceSession.SessionOptions = {
-    executionProviders: [backend],
-    graphOptimizationLevel: 'all',
-    // Errors only: onnxruntime's placement notes (e.g. shape ops kept on the CPU under WebGPU)
-    // are expected here and would otherwise reach the console at error level.
-    logSeverityLevel: 3,
-  };
-  if (externalData.length) options.externalData = [...externalData];
-  if (backend === 'webgpu' && gpuOutputs.length) {
-    options.preferredOutputLocation = Object.fromEntries(gpuOutputs.map((n) => [n, 'gpu-buffer' as const]));
-  }
-  try {
-    return await ort.InferenceSession.create(bytes, options);
-  } catch (e) {
-    const msg = (e as Error).message ?? String(e);
-    if (backend === 'webgpu' && !/protobuf|parse|invalid model|load model/i.test(msg)) {
-      throw new BackendError(`MatryoshkaReranker: WebGPU could not create a session for ${file} (${msg}); use backend "wasm"`, { cause: e });
-    }
-    const withData = externalData.length ? ` with its weights ${externalData.map((d) => d.path).join(', ')}` : '';
-    throw new BundleError(`MatryoshkaReranker: bundle file ${file}${withData} is not a valid ONNX graph for onnxruntime-web (${msg}); re-export the bundle with the trainer`, { cause: e });
-  }
-}
-
-/** Check a session's input/output names against the bundle contract. */
-export function checkSessionIo(session: OrtSession, file: string, inputs: readonly string[], outputs: readonly string[]): void {
-  const missIn = inputs.filter((n) => !session.inputNames.includes(n));
-  const missOut = outputs.filter((n) => !session.outputNames.includes(n));
-  if (missIn.length || missOut.length) {
-    throw new BundleError(
-      `MatryoshkaReranker: ${file} does not match docs/bundle-format.md: ` +
-      (missIn.length ? `missing inputs ${missIn.join(', ')} (has ${session.inputNames.join(', ')}); ` : '') +
-      (missOut.length ? `missing outputs ${missOut.join(', ')} (has ${session.outputNames.join(', ')}); ` : '') +
-      're-export the bundle with the trainer');
-  }
+  return { ...applied };
 }
 
 /**

@@ -41,16 +41,21 @@ function checkTolerance(v: unknown): number {
   return v;
 }
 
-export async function startEngine(opts: ResolvedOptions): Promise<EngineParts> {
+/**
+ * Start an engine. `explicitThreads`: the caller gave `numThreads` (else the thread count
+ * already in effect in this realm is taken, if an engine set one: `configureOrt`).
+ */
+export async function startEngine(opts: ResolvedOptions, { explicitThreads = true }: { explicitThreads?: boolean } = {}): Promise<EngineParts> {
   const tolerance = checkTolerance(opts.canaryTolerance);
   if (opts.allowSoftwareAdapter !== undefined && typeof opts.allowSoftwareAdapter !== 'boolean') {
     throw new OptionsError(`MatryoshkaReranker: option "allowSoftwareAdapter" must be true or false, got ${JSON.stringify(opts.allowSoftwareAdapter)}`);
   }
   const choice = await resolveBackend(opts.backend, undefined, { allowSoftwareAdapter: opts.allowSoftwareAdapter ?? false });
-  configureOrt(opts.numThreads, opts.wasmPaths);
+  // onnxruntime's settings are process-wide: the first engine sets them, a later one must agree (OptionsError).
+  const { numThreads } = configureOrt({ numThreads: explicitThreads ? opts.numThreads : undefined, wasmPaths: opts.wasmPaths }, opts.numThreads);
   const info = (c: BackendChoice, extra: Partial<BackendInfo> = {}): BackendInfo => ({
     backend: c.backend, reason: c.reason, ...(c.adapter ? { adapter: c.adapter } : {}), ...extra,
-    ...((extra.backend ?? c.backend) === 'wasm' ? { threads: opts.numThreads } : {}),
+    ...((extra.backend ?? c.backend) === 'wasm' ? { threads: numThreads } : {}),
   });
   let backendInfo = info(choice);
   const files = new FileStore();

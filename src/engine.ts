@@ -1,26 +1,25 @@
 /**
- * The in-thread engine: loads a bundle, creates one onnxruntime session per graph on the
- * chosen backend, and serves `rank` / `rankProgressive` one call at a time (calls queue).
+ * The in-thread engine: the call queue and the lifecycle. `create` loads a bundle
+ * (src/engine-load.ts: backend, sessions layer by layer), the engine then serves `rank` /
+ * `rankProgressive` one call at a time (calls queue; each runs src/rank-pipeline.ts), runs the
+ * bundle checks in that queue, and refuses calls once disposed, damaged or on a lost device.
  * The worker runs exactly this class; `createReranker` returns it directly.
  */
 import { watchDeviceLost } from './backend';
 import type { LoadedBundle } from './bundle';
 import { requestPersistentStorage } from './cache';
 import { type CanaryReport, runCanary } from './canary';
-import { configName, resolveConfig, toRerankConfig, type ResolvedConfig } from './config';
+import { configName, resolveConfig, type ResolvedConfig } from './config';
 import { startEngine } from './engine-load';
-import { AbortError, asMatryoshkaError, BundleError, DeviceLostError, DisposedError, OptionsError, throwIfAborted } from './errors';
+import { AbortError, asMatryoshkaError, BundleError, DeviceLostError, DisposedError, throwIfAborted } from './errors';
 import { Forward } from './forward';
-import { checkFirstStageLength, DEFAULT_FUSION_WEIGHT, fuseScores } from './fusion';
 import type { Manifest } from './manifest';
 import { checkProgressiveOptions, checkRankOptions, type ResolvedOptions, resolveOptions } from './options';
-import { planStages, runProgressive } from './progressive';
-import { scoreRows } from './scoring';
+import { type PipelineContext, progressivePipeline, rankPipeline } from './rank-pipeline';
 import type { StagedSessions } from './staged-sessions';
-import type { RowTokenizer, TokenizedRow } from './tokenize';
+import type { RowTokenizer } from './tokenize';
 import type {
-  BackendInfo, ControllerDecision, ModelInfo, ProgressiveOptions, ProgressiveResult, RankedPassage, RankOptions,
-  RankResult, RerankerInterface, RerankerOptions,
+  BackendInfo, ModelInfo, ProgressiveOptions, ProgressiveResult, RankOptions, RankResult, RerankerInterface, RerankerOptions,
 } from './types';
 
 /** Notifications from the engine to its host (the worker forwards them to the main thread). */
@@ -72,7 +71,8 @@ export class Engine implements RerankerInterface {
     const t0 = now();
     const opts = resolveOptions(options);
     if (opts.persistStorage) await requestPersistentStorage();
-    const parts = await startEngine(opts);
+    // A thread count left out takes the one in effect (ort.env is set once: src/backend.ts).
+    const parts = await startEngine(opts, { explicitThreads: options.numThreads !== undefined });
     const { manifest, backendInfo, staged } = parts;
     const forward = new Forward(staged.sessions, manifest, staged.adapters);
     const engine = new Engine(opts, manifest, backendInfo, staged, parts.tokenizer, forward, parts.version, parts.abort);
@@ -110,11 +110,25 @@ export class Engine implements RerankerInterface {
   }
 
   rank(query: string, passages: string[], options?: RankOptions): Promise<RankResult> {
-    return this.enqueue(options?.signal, () => this.doRank(query, passages, checkRankOptions(options)));
+    return this.enqueue(options?.signal, () => rankPipeline(this.pipeline, query, passages, checkRankOptions(options)));
   }
 
   rankProgressive(query: string, passages: string[], options: ProgressiveOptions): Promise<ProgressiveResult> {
-    return this.enqueue(options?.signal, () => this.doProgressive(query, passages, checkProgressiveOptions(options)));
+    return this.enqueue(options?.signal, () => progressivePipeline(this.pipeline, query, passages, checkProgressiveOptions(options)));
+  }
+
+  /** What the ranking pipeline runs with (src/rank-pipeline.ts). */
+  private get pipeline(): PipelineContext {
+    return {
+      forward: this.forward,
+      tokenizer: this.tokenizer,
+      manifest: this.manifest,
+      backend: this.backendInfo.backend,
+      limits: { batchSize: this.options.batchSize, maxBatchTokens: this.options.maxBatchTokens },
+      ...(this.options.chooseConfig ? { chooseConfig: this.options.chooseConfig } : {}),
+      runnable: () => this.runnable(),
+      needLayers: (depth) => this.needLayers(depth),
+    };
   }
 
   async info(): Promise<ModelInfo & BackendInfo> {
@@ -245,82 +259,6 @@ export class Engine implements RerankerInterface {
       pLens: rows.map((r) => r.pLen),
       truncated: rows.map((r) => r.truncated),
       queryTruncated,
-    };
-  }
-
-  /** Tokenize in slices, yielding to the event loop so an abort is seen within ~20 ms. */
-  private async tokenize(query: string, passages: string[], signal?: AbortSignal): Promise<{ rows: TokenizedRow[]; queryTruncated: boolean; ms: number }> {
-    const t0 = now();
-    const out = await this.tokenizer.rowsAsync(query, passages, signal);
-    return { ...out, ms: now() - t0 };
-  }
-
-  private async chooseConfig(options: RankOptions, rows: TokenizedRow[]): Promise<{ cfg: ResolvedConfig; decision?: ControllerDecision }> {
-    if (options.budgetMs === undefined) return { cfg: this.resolve(options.config) };
-    const chooser = this.options.chooseConfig;
-    if (!chooser) {
-      throw new OptionsError('MatryoshkaReranker: option "budgetMs" needs a controller: pass createReranker({ chooseConfig }) or use option "config" instead');
-    }
-    const decision = await chooser({
-      budgetMs: options.budgetMs,
-      lengths: rows.map((r) => r.ids.length),
-      configurations: this.runnable().map((c) => ({ ...c })),
-      backend: this.backendInfo.backend,
-      qLen: rows[0]?.qLen ?? 0,
-      limits: { batchSize: this.options.batchSize, maxBatchTokens: this.options.maxBatchTokens },
-    });
-    return { cfg: this.resolve(decision.config), decision };
-  }
-
-  private async doRank(query: string, passages: string[], options: RankOptions): Promise<RankResult> {
-    const t0 = now();
-    // a count mismatch fails before any model work
-    if (options.firstStageScores && Array.isArray(passages)) checkFirstStageLength(options.firstStageScores, passages.length);
-    const tok = await this.tokenize(query, passages, options.signal);
-    const { cfg, decision } = await this.chooseConfig(options, tok.rows);
-    await this.needLayers(cfg.depth);
-    const t1 = now();
-    const ctx = { forward: this.forward, limits: this.options, ...(options.signal ? { signal: options.signal } : {}) };
-    const scores = await scoreRows(ctx, tok.rows, tok.rows.map((_, i) => i), cfg);
-    const t2 = now();
-    let results: RankedPassage[] = tok.rows.map((r, index) => ({ index, score: scores[index]!, truncated: r.truncated, depth: cfg.depth }));
-    let fusionWeight: number | undefined;
-    if (options.firstStageScores) {
-      fusionWeight = options.fusionWeight ?? this.manifest.fusion?.weight ?? DEFAULT_FUSION_WEIGHT;
-      const fused = fuseScores(scores, options.firstStageScores, fusionWeight);
-      results = results.map((r) => ({ ...r, modelScore: r.score, score: fused[r.index]! }));
-    }
-    results.sort((a, b) => b.score - a.score || a.index - b.index);
-    if (options.topK !== undefined) results = results.slice(0, options.topK);
-    return {
-      results,
-      config: toRerankConfig(cfg),
-      backend: this.backendInfo.backend,
-      timings: { tokenizeMs: tok.ms, modelMs: t2 - t1, totalMs: now() - t0 },
-      ...(decision ? { decision } : {}),
-      ...(fusionWeight !== undefined ? { fusionWeight } : {}),
-      queryTruncated: tok.queryTruncated,
-    };
-  }
-
-  private async doProgressive(query: string, passages: string[], options: ProgressiveOptions): Promise<ProgressiveResult> {
-    const t0 = now();
-    const plan = planStages(options.stages, options.compress, this.manifest);
-    await this.needLayers(Math.max(...plan.map((p) => p.depth)));
-    const tok = await this.tokenize(query, passages, options.signal);
-    const t1 = now();
-    const ctx = { forward: this.forward, limits: this.options, ...(options.signal ? { signal: options.signal } : {}) };
-    const outcomes = await runProgressive(ctx, tok.rows, plan, (s, o) => options.onStage?.(s, o.ranking));
-    const t2 = now();
-    const last = plan[plan.length - 1]!;
-    const final = outcomes[outcomes.length - 1]?.ranking ?? [];
-    return {
-      results: options.topK === undefined ? final : final.slice(0, options.topK),
-      config: toRerankConfig(last.cfg),
-      backend: this.backendInfo.backend,
-      timings: { tokenizeMs: t1 - t0, modelMs: t2 - t1, totalMs: now() - t0 },
-      queryTruncated: tok.queryTruncated,
-      stages: outcomes.map((o) => ({ depth: o.depth, scored: o.scored, resumed: o.resumed, results: o.ranking })),
     };
   }
 

@@ -45,6 +45,6 @@ export {
 } from './errors';
 export type {
   Backend, ResolvedBackend, CompressionMode, CompressSpec, RerankConfig, CalibratedConfig, LoadProgress,
-  RerankerOptions, ModelFiles, ModelSource, RankOptions, RankedPassage, ControllerDecision, RankResult, ProgressiveStage,
+  RerankerOptions, ModelFiles, ModelSource, RankOptions, RankedPassage, ControllerDecision, RankResult, RankShape, ProgressiveStage,
   ProgressiveOptions, ProgressiveResult, BackendInfo, ModelInfo, RerankerInterface, ConfigRequest, ConfigChooser,
 } from './types';

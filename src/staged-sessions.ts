@@ -5,10 +5,11 @@
  * The engine ranks with the exits already ready and waits only for a deeper explicit request.
  */
 import { AdapterStore } from './adapters';
-import { checkSessionIo, createSession, type OrtSession } from './backend';
-import { BundleError, DisposedError } from './errors';
+import type { OrtSession } from './backend';
+import { DisposedError } from './errors';
 import type { Sessions } from './forward';
-import { ADAPTER_TARGETS, type Manifest } from './manifest';
+import type { Manifest } from './manifest';
+import { checkExitHead, checkSessionIo, COMPRESS_IO, createSession, EMBEDDINGS_IO, type GraphIo, layerIo } from './ort-sessions';
 import { parseSafetensors } from './safetensors';
 import type { ResolvedBackend } from './types';
 
@@ -45,8 +46,6 @@ export class FileStore {
 
 /** Quiet time after a call before the next session compiles. */
 const CALL_GAP_MS = 300;
-
-const LORA_INPUTS = ADAPTER_TARGETS.flatMap((t) => [`lora_${t}_a`, `lora_${t}_b`]);
 
 export class StagedSessions {
   readonly layers: OrtSession[] = [];
@@ -158,31 +157,30 @@ export class StagedSessions {
     await Promise.all(this.created.map((s) => s.release().catch(() => {})));
   }
 
-  private async open(file: string, gpuOutputs: string[], inputs: string[], outputs: string[], external: { path: string; data: Uint8Array }[] = []): Promise<OrtSession> {
+  private async open(file: string, io: GraphIo, external: { path: string; data: Uint8Array }[] = []): Promise<OrtSession> {
     const bytes = await this.files.get(file);
     await this.yieldToCalls();
     if (this.disposed) throw this.error;
     this.hooks.onCompile?.(file);
-    const s = await createSession(bytes, file, this.backend, gpuOutputs, external);
+    const s = await createSession(bytes, file, this.backend, io.gpuOutputs, external);
     this.created.push(s);
     if (this.disposed) throw this.error;
-    checkSessionIo(s, file, inputs, outputs);
+    checkSessionIo(s, file, io.inputs, io.outputs);
     return s;
   }
 
   private async build(): Promise<void> {
     const m = this.manifest;
     const g = m.graphs;
-    this.embeddings = await this.open(g.embeddings, ['hidden'], ['input_ids', 'token_type_ids', 'position_ids'], ['hidden']);
-    this.compress = await this.open(g.compress, ['hidden_out'], ['hidden', 'weights', 'group', 'slots'], ['hidden_out']);
+    this.embeddings = await this.open(g.embeddings, EMBEDDINGS_IO);
+    this.compress = await this.open(g.compress, COMPRESS_IO);
     this.store = new AdapterStore(parseSafetensors(await this.files.get(m.adapters.file), m.adapters.file), m);
     this.advance(0);
     for (let i = 0; i < g.layers.length; i++) {
-      const outputs = ['hidden_out', 'cls_attn', ...(m.exits.includes(i + 1) ? ['score'] : [])];
       const weights = g.layerWeights ? [{ path: g.layerWeights[i]!, data: await this.files.get(g.layerWeights[i]!) }] : [];
-      const layer = await this.open(g.layers[i]!, ['hidden_out', 'cls_attn'], ['hidden', 'mask', ...LORA_INPUTS], outputs, weights);
+      const layer = await this.open(g.layers[i]!, layerIo(i + 1, m, false), weights);
       checkExitHead(layer, g.layers[i]!, i + 1, m);
-      const plain = g.plainLayers ? await this.open(g.plainLayers[i]!, ['hidden_out', 'cls_attn'], ['hidden', 'mask'], outputs, weights) : null;
+      const plain = g.plainLayers ? await this.open(g.plainLayers[i]!, layerIo(i + 1, m, true), weights) : null;
       if (plain) checkExitHead(plain, g.plainLayers![i]!, i + 1, m);
       this.layers.push(layer);
       if (plain) this.plainLayers.push(plain);
@@ -204,12 +202,5 @@ export class StagedSessions {
   private failWith(e: unknown): void {
     this.error ??= e;
     for (const w of this.waiting.splice(0)) w.reject(this.error);
-  }
-}
-
-/** Layers with an exit head must be exactly the manifest's `exits`. */
-function checkExitHead(s: OrtSession, file: string, layer: number, m: Manifest): void {
-  if (!m.exits.includes(layer) && s.outputNames.includes('score')) {
-    throw new BundleError(`MatryoshkaReranker: ${file} has an exit head (output "score") but manifest.json "exits" (${m.exits.join(', ')}) does not list layer ${layer}: the manifest does not describe its graphs; re-export the bundle`);
   }
 }

@@ -138,17 +138,25 @@ export interface RerankerOptions {
   chooseConfig?: ConfigChooser;
 }
 
-/** What a `budgetMs` strategy is told about one call. */
-export interface ConfigRequest {
-  budgetMs: number;
-  /** Row lengths in tokens (`qLen + pLen + 3`), one per passage, after truncation. */
+/**
+ * The shape of one call as the engine ran it, after tokenization and truncation: what a cost
+ * model needs (the adaptive controller's calibration reads it from `RankResult.shape`).
+ */
+export interface RankShape {
+  /** Query tokens (`qLen`, no special tokens, the same in every row), so a cost model can tell passage tokens apart. */
+  qLen: number;
+  /** Row lengths in tokens (`qLen + pLen + 3`), one per passage in input order, after truncation. */
   lengths: number[];
+  /** The engine's batching limits (rows are length-bucketed with them, src/batching.ts). */
+  limits: { batchSize: number; maxBatchTokens: number };
+}
+
+/** What a `budgetMs` strategy is told about one call: its shape, the budget and the choices. */
+export interface ConfigRequest extends RankShape {
+  budgetMs: number;
+  /** The configurations the loaded layers can run (all of the manifest's once loading is done). */
   configurations: CalibratedConfig[];
   backend: ResolvedBackend;
-  /** Query tokens (`qLen`, the same in every row), so a cost model can tell passage tokens apart. */
-  qLen?: number;
-  /** The engine's batching limits (rows are length-bucketed with them, src/batching.ts). */
-  limits?: { batchSize: number; maxBatchTokens: number };
 }
 
 /** Picks a configuration for a latency budget (the adaptive controller implements this). */
@@ -203,6 +211,8 @@ export interface RankResult {
   config: RerankConfig;
   backend: ResolvedBackend;
   timings: { tokenizeMs: number; modelMs: number; totalMs: number };
+  /** What the call ran on: token counts per row and the batching limits (see `RankShape`). */
+  shape: RankShape;
   decision?: ControllerDecision;
   /** The query was cut to the model's maximum query length. */
   queryTruncated?: boolean;

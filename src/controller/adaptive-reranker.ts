@@ -13,25 +13,23 @@
  *   const { results, decision } = await rr.rank(query, passages, { budgetMs: 40 });
  */
 import type {
-  BackendInfo, CalibratedConfig, ConfigChooser, ModelInfo, ProgressiveOptions, ProgressiveResult, RankOptions, RankResult, RerankerInterface,
+  BackendInfo, CalibratedConfig, ConfigChooser, ModelInfo, ProgressiveOptions, ProgressiveResult, RankOptions, RankResult, RankShape,
+  RerankerInterface,
 } from '../types';
 import { calibrationKey, type CalibrationStore, defaultCalibrationStore, loadCalibration, saveCalibration } from './calibration-store';
-import { AdaptiveController, type CalibrateOptions, type CalibrationSource } from './controller';
+import { AdaptiveController, type CalibrateOptions, type CalibrationSource, isAdaptiveDecision } from './controller';
 import type { ControllerOptions } from './options';
-import type { RequestShape } from './request-shape';
+import { shapeOf } from './request-shape';
 
 const now = (): number => performance.now();
 
 /** Quiet time after a caller's call before background calibration runs again. */
 const QUIET_MS = 1000;
 
-/** Identity of a request (query and passages), to reuse a known shape. */
-function requestKey(query: string, passages: readonly string[]): string {
-  let h = 2166136261;
-  const mix = (s: string) => { for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 16777619) >>> 0; } h ^= 0x1f; };
-  mix(query);
-  for (const p of passages) mix(p);
-  return `${passages.length}:${query.length}:${h}`;
+/** Two calls of the same shape as the engine reported them (same token counts and limits). */
+function sameShape(a: RankShape, b: RankShape): boolean {
+  return a.qLen === b.qLen && a.lengths.length === b.lengths.length && a.lengths.every((l, i) => l === b.lengths[i]) &&
+    a.limits.batchSize === b.limits.batchSize && a.limits.maxBatchTokens === b.limits.maxBatchTokens;
 }
 
 export type StartupMode = 'fast' | 'full' | 'none';
@@ -53,8 +51,8 @@ export interface CalibrationEvent {
 }
 
 export class AdaptiveReranker implements RerankerInterface {
-  /** Shape of the last budgeted request, to learn from explicit calls on the same passages. */
-  private last: { key: string; shape: RequestShape } | null = null;
+  /** Shape of the last budgeted request (as its result reported it), to learn from explicit calls of that shape. */
+  private last: RankShape | null = null;
   private configurations: CalibratedConfig[] | null = null;
   /** One call at a time (callers' and calibration's), so a wait never counts as cost. */
   private lane: Promise<unknown> = Promise.resolve();
@@ -126,8 +124,9 @@ export class AdaptiveReranker implements RerankerInterface {
   /**
    * Rank; with `budgetMs` the controller picks the configuration and learns from the time the
    * call took (measured here, as the caller sees it, without the time spent queued behind
-   * another call). A call with a manifest configuration name on the same query and passages
-   * as the last budgeted call teaches it too.
+   * another call). A call with a manifest configuration name on a request of the same shape
+   * as the last budgeted call (e.g. the demo timing every configuration on a search's passages)
+   * teaches it too: both shapes are the ones the results report.
    */
   async rank(query: string, passages: string[], options?: RankOptions): Promise<RankResult> {
     this.userCalls++;
@@ -139,13 +138,12 @@ export class AdaptiveReranker implements RerankerInterface {
         return { result: r, ms: now() - t0 };
       });
       if (options?.budgetMs !== undefined) {
-        const shape = this.controller.shapeFor(result.decision);
-        this.last = shape ? { key: requestKey(query, passages), shape } : null;
+        this.last = isAdaptiveDecision(result.decision) ? result.shape : null;
         this.controller.observe(result.decision, ms);
-      } else if (typeof options?.config === 'string' && this.last && this.last.key === requestKey(query, passages)) {
+      } else if (typeof options?.config === 'string' && this.last && sameShape(this.last, result.shape)) {
         this.configurations ??= (await this.info()).configurations;
         const config = this.configurations.find((c) => c.name === options.config);
-        if (config) this.controller.observeExplicit(config, this.last.shape, result.backend, ms);
+        if (config) this.controller.observeExplicit(config, shapeOf(result.shape), result.backend, ms);
       }
       return result;
     } finally {

@@ -8,13 +8,14 @@
  * busy machine the other runs mostly measure the neighbours); every run then sets the starting
  * level and spread of the online correction (median and MAD: robust to the odd slow run). Total: a few seconds on MiniLM-L6/WASM.
  *
- * The probes go through the `budgetMs` hook with the configuration forced, so the engine
- * reports the exact token lengths it used (the controller has no tokenizer of its own).
+ * The probes are plain `rank` calls with an explicit `config` (the public API, nothing else):
+ * each result reports the exact token lengths the engine used (`RankResult.shape`; the
+ * controller has no tokenizer of its own).
  */
-import type { CalibratedConfig, ModelInfo, RerankerInterface } from '../types';
+import type { CalibratedConfig, ModelInfo, RankResult, RerankerInterface } from '../types';
 import { type CostCoefficients, coefficientsFromVector, countsVector, predictMs, workCounts } from './cost-model';
 import { nnls } from './least-squares';
-import type { BatchingLimits, RequestShape } from './request-shape';
+import { type BatchingLimits, type RequestShape, shapeOf } from './request-shape';
 
 export interface CalibrationProbe {
   passages: number;
@@ -40,13 +41,6 @@ export interface CalibrationFit {
   bias: number;
   /** Median and robust standard deviation (1.4826 x MAD) of log(run / fitted) over every timed run. */
   runs: { bias: number; spread: number };
-}
-
-/** What calibration needs from the controller: force a configuration and read back the shape. */
-export interface ForcingHook {
-  force(config: CalibratedConfig | null): void;
-  /** Shape of the last forced call (null if the engine did not consult the hook). */
-  captured(): RequestShape | null;
 }
 
 // Common English words that are single WordPiece tokens in BERT's uncased vocabulary, so a
@@ -133,39 +127,39 @@ export interface RunCalibrationOptions {
   beforeRun?: () => Promise<void>;
 }
 
-/** Run the probes on `rr` (whose `chooseConfig` is the controller owning `hook`). */
+/** One run of `config` on `rr` through the public API: `rank` with that configuration. */
+export function runConfig(
+  rr: RerankerInterface, config: CalibratedConfig, query: string, passages: string[], signal?: AbortSignal,
+): Promise<RankResult> {
+  return rr.rank(query, passages, { config: { depth: config.depth, compress: config.compress ?? null }, ...(signal ? { signal } : {}) });
+}
+
+/** Run the probes on `rr` and read each one's shape from its result. */
 export async function runCalibration(
-  rr: RerankerInterface, probes: readonly CalibrationProbe[], hook: ForcingHook, options: RunCalibrationOptions,
+  rr: RerankerInterface, probes: readonly CalibrationProbe[], options: RunCalibrationOptions,
 ): Promise<CalibrationSample[]> {
   const samples: CalibrationSample[] = [];
   const query = probeText(8, 7);
-  try {
-    for (const [i, probe] of probes.entries()) {
-      const passages = Array.from({ length: probe.passages }, (_, k) => probeText(probe.passageTokens, 100 * i + k + 1));
-      const times: number[] = [];
-      let shape: RequestShape | null = null;
-      for (let r = 0; r <= options.repeats; r++) {
-        await options.beforeRun?.();
-        // Forced only for the duration of this run: the app may rank in between (beforeRun).
-        hook.force(probe.config);
-        const t0 = now();
-        try {
-          await rr.rank(query, passages, { budgetMs: Number.MAX_SAFE_INTEGER, ...(options.signal ? { signal: options.signal } : {}) });
-        } catch (e) {
-          hook.force(null);
-          // Preempted by a caller (background calibration): run it again once they are done.
-          if ((e as Error).name === 'AbortError' && !options.signal?.aborted) { r--; continue; }
-          throw e;
-        }
-        if (r > 0) times.push(now() - t0);
-        shape = hook.captured() ?? shape;
-        hook.force(null);
+  for (const [i, probe] of probes.entries()) {
+    const passages = Array.from({ length: probe.passages }, (_, k) => probeText(probe.passageTokens, 100 * i + k + 1));
+    const times: number[] = [];
+    let shape: RequestShape | null = null;
+    for (let r = 0; r <= options.repeats; r++) {
+      await options.beforeRun?.();
+      const t0 = now();
+      let result: RankResult;
+      try {
+        result = await runConfig(rr, probe.config, query, passages, options.signal);
+      } catch (e) {
+        // Preempted by a caller (background calibration): run it again once they are done.
+        if ((e as Error).name === 'AbortError' && !options.signal?.aborted) { r--; continue; }
+        throw e;
       }
-      if (shape) samples.push({ config: probe.config, shape, ms: Math.min(...times), runsMs: times });
-      options.onProbe?.(i + 1, probes.length);
+      if (r > 0) times.push(now() - t0);
+      shape = shapeOf(result.shape);
     }
-  } finally {
-    hook.force(null);
+    if (shape) samples.push({ config: probe.config, shape, ms: Math.min(...times), runsMs: times });
+    options.onProbe?.(i + 1, probes.length);
   }
   return samples;
 }

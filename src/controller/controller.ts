@@ -7,7 +7,7 @@
  *
  *   const controller = new AdaptiveController();
  *   const rr = await createWorkerReranker({ model, chooseConfig: controller.chooser });
- *   await controller.calibrate(rr);
+ *   await controller.calibrate(rr); // explicit-configuration calls: rank(q, p, { config })
  *   const t0 = performance.now();
  *   const res = await rr.rank(query, passages, { budgetMs: 50 });
  *   controller.observe(res.decision, performance.now() - t0);
@@ -18,7 +18,7 @@ import type {
   CalibratedConfig, ConfigChooser, ConfigRequest, ControllerDecision, RerankerInterface, ResolvedBackend,
 } from '../types';
 import { accuracyScale } from './accuracy';
-import { type CalibrationFit, type CalibrationSample, calibrationPlan, fitCostModel, plainConfig, probeText, runCalibration } from './calibration';
+import { type CalibrationFit, type CalibrationSample, calibrationPlan, fitCostModel, plainConfig, probeText, runCalibration, runConfig } from './calibration';
 import { LatencyCorrection } from './correction';
 import { nnls } from './least-squares';
 import { type CostCoefficients, predictMs, priorCoefficients, webgpuPriorCoefficients, workCounts } from './cost-model';
@@ -123,11 +123,9 @@ export class AdaptiveController {
   private readonly models = new Map<ResolvedBackend, BackendModel>();
   /** The backend last calibrated or asked about: what the getters describe. */
   private current: ResolvedBackend = 'wasm';
-  private forced: CalibratedConfig | null = null;
   /** Shapes of recent decisions, by id, until their timing is observed. */
   private readonly pending = new Map<number, { config: CalibratedConfig; shape: RequestShape }>();
   private nextId = 1;
-  private lastForcedShape: RequestShape | null = null;
   /** Batching limits the engine last reported (for the calibration plan). */
   private limitsHint: RequestShape['limits'] | null = null;
 
@@ -188,21 +186,15 @@ export class AdaptiveController {
     return this.model(backend).correction.snapshot();
   }
 
-  private hook() {
-    return {
-      force: (c: CalibratedConfig | null) => { this.forced = c; this.lastForcedShape = null; },
-      captured: () => this.lastForcedShape,
-    };
-  }
-
   /**
-   * Time the calibration probes on `rr` (which must have been created with this controller's
-   * `chooser`) and fit the cost model. Resets the online correction to the fit's residuals.
+   * Time the calibration probes on `rr` (explicit configurations through its public `rank`; it
+   * must be created with this controller's `chooser` for `budgetMs` calls, not for this) and fit
+   * the cost model. Resets the online correction to the fit's residuals.
    */
   async calibrate(rr: RerankerInterface, options: CalibrateOptions = {}): Promise<CalibrationFit> {
     const info = await rr.info();
     const probes = calibrationPlan(info, this.limitsHint ?? defaultBatchingLimits);
-    const samples = await runCalibration(rr, probes, this.hook(), {
+    const samples = await runCalibration(rr, probes, {
       repeats: this.options.calibrationRepeats,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onProbe ? { onProbe: options.onProbe } : {}),
@@ -224,7 +216,6 @@ export class AdaptiveController {
     const depth = Math.min(...info.exits);
     const plain = plainConfig(info, depth);
     const limits = this.limitsHint ?? defaultBatchingLimits;
-    const hook = this.hook();
     await this.warmUp(rr, options);
     const signal = options.signal ? { signal: options.signal } : {};
     // Two small probes (one short passage; 8 passages of a quarter of the maximum length): ready
@@ -236,11 +227,10 @@ export class AdaptiveController {
       { passages: 1, passageTokens: 16, config: plain },
       { passages, passageTokens: Math.max(8, Math.round(info.maxPassageTokens / 4)), config: plain },
     ];
-    const samples = await runCalibration(rr, probes, hook, {
+    const samples = await runCalibration(rr, probes, {
       repeats: 1, ...signal, ...(options.beforeRun ? { beforeRun: options.beforeRun } : {}),
     });
-    const sample = samples[samples.length - 1];
-    if (!sample) throw new RangeError('AdaptiveController.quickCalibrate: the engine did not consult the controller (create the reranker with chooseConfig: controller.chooser)');
+    const sample = samples[samples.length - 1]!;
     const m = this.model(info.backend);
     const prior = this.priorFor(info.backend);
     m.coefficients = rescalePrior(prior, samples);
@@ -264,16 +254,10 @@ export class AdaptiveController {
     const depth = Math.min(...info.exits);
     const plain = plainConfig(info, depth);
     const compressed = info.configurations.find((c) => c.depth === depth && c.compress && c.compress.ratio > 1);
-    const hook = this.hook();
-    try {
-      for (const c of compressed ? [plain, compressed] : [plain]) {
-        await options.beforeRun?.();
-        hook.force(c);
-        await rr.rank(probeText(8, 7), [probeText(24, 3)], { budgetMs: Number.MAX_SAFE_INTEGER, ...(options.signal ? { signal: options.signal } : {}) });
-        hook.force(null);
-      }
-    } finally {
-      hook.force(null);
+    for (const c of compressed ? [plain, compressed] : [plain]) {
+      await options.beforeRun?.();
+      const result = await runConfig(rr, c, probeText(8, 7), [probeText(24, 3)], options.signal);
+      this.limitsHint = shapeOf(result.shape).limits;
     }
   }
 
@@ -346,19 +330,12 @@ export class AdaptiveController {
 
   /** The decision for one engine request (the `chooser` calls this). */
   choose(request: ConfigRequest): AdaptiveDecision {
-    const shape = shapeOf(request, this.options.fallbackQLen);
+    const shape = shapeOf(request);
     this.limitsHint = shape.limits;
     this.current = request.backend;
     const source = this.model(request.backend).source;
     const configs = request.configurations;
     const scale = accuracyScale(configs);
-    if (this.forced) {
-      this.lastForcedShape = shape;
-      return {
-        id: 0, config: this.forced, predictedMs: 0, budgetMs: request.budgetMs, fits: true, basePredictedMs: 0, upperMs: 0,
-        backend: request.backend, calibrated: source !== 'prior', calibration: source, accuracyLabel: scale.label, candidates: [],
-      };
-    }
     if (configs.length === 0) throw new RangeError('AdaptiveController: the request lists no configurations (the bundle manifest has none)');
     const candidates = this.predict(configs, shape, request.backend, request.budgetMs);
     let pick = -1;
@@ -398,14 +375,9 @@ export class AdaptiveController {
     };
   }
 
-  /** The request shape behind a decision not yet observed (null if unknown). */
-  shapeFor(decision: ControllerDecision | undefined): RequestShape | null {
-    return isAdaptiveDecision(decision) ? this.pending.get(decision.id)?.shape ?? null : null;
-  }
-
   /**
-   * Feed back the time of a call with an explicitly chosen configuration on a request whose
-   * shape is known (e.g. the same passages as an earlier budgeted call).
+   * Feed back the time of a call with an explicitly chosen configuration, on the shape its
+   * result reported (`shapeOf(result.shape)`).
    */
   observeExplicit(config: CalibratedConfig, shape: RequestShape, backend: ResolvedBackend, observedMs: number): void {
     const m = this.model(backend);

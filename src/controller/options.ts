@@ -20,8 +20,6 @@ export interface ControllerOptions {
   prior?: CostCoefficients;
   /** Timed runs per calibration probe (after one untimed run); the median counts. Default 3. */
   calibrationRepeats?: number;
-  /** Query tokens assumed when the engine does not report `qLen`. Default 12. */
-  fallbackQLen?: number;
   /**
    * Refit the cost model's coefficients after this many observed calls, on the calibration
    * probes plus the most recent `refitWindow` observed calls (their real shapes). 0 = never.
@@ -38,7 +36,6 @@ export const defaultControllerOptions = {
   minSpread: 0.05,
   prior: priorCoefficients,
   calibrationRepeats: 3,
-  fallbackQLen: 12,
   refitEvery: 8,
   refitWindow: 64,
 } satisfies Required<ControllerOptions>;
@@ -57,7 +54,6 @@ export function resolveControllerOptions(options: ControllerOptions = {}): Resol
   if (!(typeof o.smoothing === 'number' && o.smoothing > 0 && o.smoothing <= 1)) fail('smoothing', 'a number in (0, 1], e.g. 0.2', o.smoothing);
   if (!(typeof o.minSpread === 'number' && o.minSpread >= 0)) fail('minSpread', 'a number >= 0, e.g. 0.05', o.minSpread);
   if (!(Number.isInteger(o.calibrationRepeats) && o.calibrationRepeats >= 1)) fail('calibrationRepeats', 'a positive integer', o.calibrationRepeats);
-  if (!(Number.isInteger(o.fallbackQLen) && o.fallbackQLen >= 0)) fail('fallbackQLen', 'an integer >= 0', o.fallbackQLen);
   if (!(Number.isInteger(o.refitEvery) && o.refitEvery >= 0)) fail('refitEvery', 'an integer >= 0 (0 = never refit)', o.refitEvery);
   if (!(Number.isInteger(o.refitWindow) && o.refitWindow >= 1)) fail('refitWindow', 'a positive integer', o.refitWindow);
   const p = o.prior as Partial<CostCoefficients> | null;
