@@ -1,12 +1,16 @@
 /** Shared test helpers: the tiny fixture bundle and its golden file. */
 import { readFileSync } from 'node:fs';
 import { parseManifest, type Manifest } from '../src/manifest';
+import type { LayerStep } from '../src/plan';
 import type { RerankConfig } from '../src/types';
 
 export const TINY = 'test/fixtures/tiny';
 
 export interface GoldenCase {
+  name: string;
   config: RerankConfig;
+  /** The trainer's plan of `config` (SubArch.plan). */
+  plan?: LayerStep[];
   query: string;
   passages: string[];
   inputIds: number[][];
