@@ -9,10 +9,11 @@
  * shallowest exit (LoRA graphs from layer 1 with `vertical`). The plain twins of layers 2..N
  * share their weights file with the LoRA graphs that run, and their bytes are hashed.
  */
-import { adaptersAt, configName, resolveConfig, type ResolvedConfig } from './config';
+import { configName, resolveConfig, type ResolvedConfig } from './config';
 import { BundleError, ConfigError } from './errors';
 import type { Forward } from './forward';
 import type { Manifest } from './manifest';
+import { type LayerStep, plan } from './plan';
 import { scoreRows } from './scoring';
 import type { RowTokenizer } from './tokenize';
 import type { RerankConfig, ResolvedBackend } from './types';
@@ -23,6 +24,8 @@ interface GoldenCase {
   passages: string[];
   inputIds: number[][];
   scores: number[];
+  /** The trainer's plan of `config` (optional: bundles exported before plans have none). */
+  plan?: unknown;
 }
 
 /** Rows per chosen case (the shortest ones: the canary must stay cheap). */
@@ -49,6 +52,7 @@ function parseGolden(json: unknown, file: string): { tolerance: number; cases: G
         k.inputIds.length !== k.scores.length || typeof k.config !== 'object' || k.config === null) {
       bad(`cases[${i}] must have config, query, passages, inputIds and scores (one per passage)`);
     }
+    if (k.plan !== undefined && !Array.isArray(k.plan)) bad(`cases[${i}].plan must be an array of layer steps`);
   });
   if (cases.length === 0) bad('"cases" is empty');
   const tol = typeof tolerance === 'number' && tolerance > 0 ? Math.min(tolerance, MAX_TOLERANCE) : MAX_TOLERANCE;
@@ -59,14 +63,20 @@ function parseGolden(json: unknown, file: string): { tolerance: number; cases: G
 function chooseCases(cases: GoldenCase[], m: Manifest): { c: GoldenCase; i: number; cfg: ResolvedConfig }[] {
   const n = m.architecture.numLayers;
   const resolved = cases.map((c, i) => {
+    let cfg: ResolvedConfig;
     try {
-      return { c, i, cfg: resolveConfig(c.config, m) };
+      cfg = resolveConfig(c.config, m);
     } catch (e) {
       if (e instanceof ConfigError) {
         throw new BundleError(`MatryoshkaReranker: ${m.golden} cases[${i}] has a configuration this manifest cannot run (${e.message.replace(/^MatryoshkaReranker: /, '')}): manifest.json and ${m.golden} do not belong together; re-export the bundle`);
       }
       throw e;
     }
+    const ours = plan(cfg, m);
+    if (c.plan !== undefined && !samePlan(c.plan, ours)) {
+      throw new BundleError(`MatryoshkaReranker: ${m.golden} cases[${i}] plans configuration ${configName(cfg)} as ${JSON.stringify(c.plan)}, this runtime as ${JSON.stringify(ours)}: the trainer that made the bundle and this runtime disagree on what runs at each layer (docs/bundle-format.md, "Configurations"); re-export the bundle or update the runtime`);
+    }
+    return { c, i, cfg };
   });
   const shortest = (r: (typeof resolved)[number]) => Math.min(...r.c.inputIds.map((ids) => ids.length));
   const best = (list: typeof resolved, key: (r: (typeof resolved)[number]) => number) => [...list].sort((a, b) => key(a) - key(b) || shortest(a) - shortest(b))[0];
@@ -78,14 +88,21 @@ function chooseCases(cases: GoldenCase[], m: Manifest): { c: GoldenCase; i: numb
   return picks.length ? picks : [resolved[0]!];
 }
 
+/** Whether a golden case's `plan` (parsed JSON) lists the same steps as `ours`. */
+function samePlan(theirs: unknown, ours: readonly LayerStep[]): boolean {
+  const key = (s: LayerStep) => JSON.stringify([s.layer, s.compress?.ratio ?? null, s.compress?.mode ?? null, s.adapters, s.exits]);
+  return Array.isArray(theirs) && theirs.length === ours.length &&
+    theirs.every((t: unknown, i) => typeof t === 'object' && t !== null && key(t as LayerStep) === key(ours[i]!));
+}
+
 /** Graph files a configuration runs (for the error message). */
 function filesOf(cfg: ResolvedConfig, m: Manifest): string[] {
   const g = m.graphs;
   const out = [g.embeddings];
-  for (let l = 1; l <= cfg.depth; l++) {
-    const plain = adaptersAt(cfg, l, m.architecture.numLayers).length === 0 && g.plainLayers;
-    out.push(plain ? g.plainLayers![l - 1]! : g.layers[l - 1]!);
-    if (g.layerWeights) out.push(g.layerWeights[l - 1]!);
+  for (const { layer, adapters } of plan(cfg, m)) {
+    const plain = adapters.length === 0 && g.plainLayers;
+    out.push(plain ? g.plainLayers![layer - 1]! : g.layers[layer - 1]!);
+    if (g.layerWeights) out.push(g.layerWeights[layer - 1]!);
   }
   if (cfg.compress) out.push(g.compress, m.adapters.file);
   else if (cfg.depth < m.architecture.numLayers) out.push(m.adapters.file);

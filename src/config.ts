@@ -1,7 +1,7 @@
 /**
  * Configurations (`{depth, compress?}` or a manifest configuration name): validation against
- * the manifest, normalization, and the per-layer rules of docs/bundle-format.md (which layers
- * compress their input, which adapters are active).
+ * the manifest, normalization and names. What a configuration does at each layer is its plan
+ * (src/plan.ts).
  */
 import { ConfigError, showValue } from './errors';
 import type { Manifest } from './manifest';
@@ -53,19 +53,6 @@ export function resolveConfig(input: RerankConfig | string | undefined | null, m
   const layers = [...new Set(c.layers)].sort((a, b) => a - b);
   if (c.ratio === 1) return { depth, compress: null };
   return { depth, compress: { layers, ratio: c.ratio, mode } };
-}
-
-/** True when the input of `layer` (1-based) is compressed. */
-export function compressesAt(cfg: ResolvedConfig, layer: number): boolean {
-  return cfg.compress !== null && cfg.compress.layers.includes(layer);
-}
-
-/** Active adapter names in `layer` (1-based), in concatenation order (docs/bundle-format.md). */
-export function adaptersAt(cfg: ResolvedConfig, layer: number, numLayers: number): string[] {
-  const names: string[] = [];
-  if (cfg.depth < numLayers) names.push('vertical');
-  if (cfg.compress && layer >= cfg.compress.layers[0]!) names.push(`h${cfg.compress.ratio}`);
-  return names;
 }
 
 /** Canonical name, same scheme as the trainer (`d4`, `d4-c2-r4`, `d6-c2-4-r2-mean`). */

@@ -1,7 +1,7 @@
 /**
- * The layer-by-layer forward pass over onnxruntime sessions: embeddings, then per layer an
- * optional compression of its input and the layer itself (with the configuration's LoRA
- * factors), reading the exit score only where asked. A batch's state (hidden states,
+ * The layer-by-layer forward pass over onnxruntime sessions: embeddings, then the steps of a
+ * plan (src/plan.ts): per layer an optional compression of its input and the layer itself
+ * (with the step's LoRA factors), reading the exit score on the last step. A batch's state (hidden states,
  * `cls_attn`, per-row lengths) can be paused after any layer, split into rows, and resumed
  * in another batch: that is what progressive re-ranking builds on.
  *
@@ -10,9 +10,9 @@
  */
 import type { AdapterStore } from './adapters';
 import { type OrtSession, type OrtTensor, tensor } from './backend';
-import { adaptersAt, compressesAt, type ResolvedConfig } from './config';
 import { ADAPTER_TARGETS, type Manifest } from './manifest';
 import { lengthsMask, mergePlan, rowLength } from './merge-plan';
+import type { LayerStep } from './plan';
 import type { TokenizedRow } from './tokenize';
 
 export interface Sessions {
@@ -59,7 +59,7 @@ export class Forward {
    */
   msPerTokenLayer = 0;
 
-  constructor(private readonly sessions: Sessions, private readonly manifest: Manifest, private readonly adapters: AdapterStore) {
+  constructor(private readonly sessions: Sessions, readonly manifest: Manifest, private readonly adapters: AdapterStore) {
     this.H = manifest.architecture.hiddenSize;
     this.numLayers = manifest.architecture.numLayers;
   }
@@ -94,48 +94,63 @@ export class Forward {
   }
 
   /**
-   * Run layer `state.layer + 1` of configuration `cfg` in place (compressing its input first
-   * where `cfg` says so). Returns the exit score [B] when `wantScore`, else null.
+   * The forward pass: run the steps of `steps` (a plan, src/plan.ts) that follow the batch's
+   * current layer, in place, and return the exit score [B] of the last step. `beforeLayer`
+   * runs before each layer (abortable calls yield and check their signal there).
    */
-  async step(state: BatchState, cfg: ResolvedConfig, wantScore: boolean): Promise<Float32Array | null> {
-    const layer = state.layer + 1;
-    if (layer > this.numLayers) throw new RangeError(`Forward.step: layer ${layer} > ${this.numLayers}`);
-    if (compressesAt(cfg, layer)) await this.compress(state, cfg);
-    const { B, T } = state;
-    const lengths = Int32Array.from(state.qLens, (q, b) => rowLength(q, state.pLens[b]!));
-    const names = adaptersAt(cfg, layer, this.numLayers);
-    const plain = names.length === 0 ? this.sessions.plainLayers?.[layer - 1] : undefined;
-    const feeds: Record<string, OrtTensor> = {
-      hidden: state.hidden,
-      mask: tensor('float32', lengthsMask(lengths, T), [B, T]),
-      ...(plain ? {} : this.lora(layer, names)),
-    };
-    const session = plain ?? this.sessions.layers[layer - 1]!;
-    const fetches = ['hidden_out', 'cls_attn'];
-    if (wantScore) {
-      if (!session.outputNames.includes('score')) throw new RangeError(`Forward.step: layer ${layer} has no exit head`);
-      fetches.push('score');
+  async run(state: BatchState, steps: readonly LayerStep[], beforeLayer?: () => Promise<void>): Promise<Float32Array> {
+    if (steps.length > this.numLayers) throw new RangeError(`Forward.run: plan of ${steps.length} layers > ${this.numLayers}`);
+    let score: Float32Array | null = null;
+    for (const step of steps.slice(state.layer)) {
+      await beforeLayer?.();
+      if (step.compress) await this.compress(state, step.compress);
+      // the LoRA graph with the step's adapters, or the layer's plain twin where none is on
+      const plain = step.adapters.length === 0 ? this.sessions.plainLayers?.[step.layer - 1] : undefined;
+      const session = plain ?? this.sessions.layers[step.layer - 1]!;
+      const feeds = { hidden: state.hidden, mask: this.mask(state), ...(plain ? {} : this.lora(step.layer, step.adapters)) };
+      const out = await this.timed(state, () => session.run(feeds, this.fetches(session, step)));
+      this.advance(state, out.hidden_out!, out.cls_attn!, step.layer);
+      if (step.exits) score = await takeScore(out.score!);
     }
-    const t0 = performance.now();
-    const out = await session.run(feeds, fetches);
-    const sample = (performance.now() - t0) / (B * T);
-    this.msPerTokenLayer = sample > this.msPerTokenLayer ? sample : 0.8 * this.msPerTokenLayer + 0.2 * sample;
-    disposeTensor(state.hidden);
-    disposeTensor(state.clsAttn);
-    state.hidden = out.hidden_out!;
-    state.clsAttn = out.cls_attn!;
-    state.layer = layer;
-    if (!wantScore) return null;
-    const score = out.score!;
-    const data = (await score.getData()) as Float32Array;
-    disposeTensor(score);
-    return Float32Array.from(data);
+    if (!score) throw new RangeError(`Forward.run: the plan's last step (layer ${steps.length}) does not exit after layer ${state.layer}`);
+    return score;
   }
 
-  private async compress(state: BatchState, cfg: ResolvedConfig): Promise<void> {
-    const c = cfg.compress!;
+  /** [B,T] attention mask of the batch's current rows. */
+  private mask(state: BatchState): OrtTensor {
+    const lengths = Int32Array.from(state.qLens, (q, b) => rowLength(q, state.pLens[b]!));
+    return tensor('float32', lengthsMask(lengths, state.T), [state.B, state.T]);
+  }
+
+  /** Outputs to fetch from a layer: `score` too on the step that exits. */
+  private fetches(session: OrtSession, step: LayerStep): string[] {
+    if (!step.exits) return ['hidden_out', 'cls_attn'];
+    if (!session.outputNames.includes('score')) throw new RangeError(`Forward.run: layer ${step.layer} has no exit head`);
+    return ['hidden_out', 'cls_attn', 'score'];
+  }
+
+  /** Run one layer, updating `msPerTokenLayer`. */
+  private async timed(state: BatchState, run: () => Promise<Record<string, OrtTensor>>): Promise<Record<string, OrtTensor>> {
+    const t0 = performance.now();
+    const out = await run();
+    const sample = (performance.now() - t0) / (state.B * state.T);
+    this.msPerTokenLayer = sample > this.msPerTokenLayer ? sample : 0.8 * this.msPerTokenLayer + 0.2 * sample;
+    return out;
+  }
+
+  /** The batch is now after `layer`: its hidden states and `cls_attn` are that layer's outputs. */
+  private advance(state: BatchState, hidden: OrtTensor, clsAttn: OrtTensor, layer: number): void {
+    disposeTensor(state.hidden);
+    disposeTensor(state.clsAttn);
+    state.hidden = hidden;
+    state.clsAttn = clsAttn;
+    state.layer = layer;
+  }
+
+  /** Merge the passage tokens of the next layer's input (docs/bundle-format.md, "Compression"). */
+  private async compress(state: BatchState, c: NonNullable<LayerStep['compress']>): Promise<void> {
     const { B, T } = state;
-    const plan = mergePlan(state.qLens, state.pLens, T, c.ratio);
+    const merge = mergePlan(state.qLens, state.pLens, T, c.ratio);
     let weights: OrtTensor;
     if (c.mode === 'attention') {
       if (!state.clsAttn) throw new RangeError(`Forward.compress: no cls_attn before layer ${state.layer + 1}`);
@@ -146,19 +161,19 @@ export class Forward {
     const out = await this.sessions.compress.run({
       hidden: state.hidden,
       weights,
-      group: tensor('float32', plan.group, [B, T]),
-      slots: tensor('float32', plan.slots, [plan.tOut]),
+      group: tensor('float32', merge.group, [B, T]),
+      slots: tensor('float32', merge.slots, [merge.tOut]),
     });
     disposeTensor(state.hidden);
     disposeTensor(state.clsAttn);
     state.hidden = out.hidden_out!;
     state.clsAttn = null;
-    state.T = plan.tOut;
-    state.pLens = plan.pLens;
+    state.T = merge.tOut;
+    state.pLens = merge.pLens;
   }
 
   /** LoRA feeds of `layer` for adapter set `names`, cached per (layer, names). */
-  private lora(layer: number, names: string[]): Record<string, OrtTensor> {
+  private lora(layer: number, names: readonly string[]): Record<string, OrtTensor> {
     const key = `${layer}:${names.join('+')}`;
     let feeds = this.loraTensors.get(key);
     if (!feeds) {
@@ -220,6 +235,13 @@ export class Forward {
     disposeTensor(state.hidden);
     disposeTensor(state.clsAttn);
   }
+}
+
+/** The exit score [B] on the CPU (the GPU copy is released). */
+async function takeScore(score: OrtTensor): Promise<Float32Array> {
+  const data = (await score.getData()) as Float32Array;
+  disposeTensor(score);
+  return Float32Array.from(data);
 }
 
 function disposeTensor(t: OrtTensor | null | undefined): void {

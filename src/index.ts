@@ -36,6 +36,8 @@ export { requestPersistentStorage, CACHE_NAME } from './cache';
 export type { LoadedBundle, LoadOptions } from './bundle';
 export { resolveConfig, configName } from './config';
 export type { ResolvedConfig } from './config';
+export { plan } from './plan';
+export type { LayerStep, PlanModel } from './plan';
 export { parseManifest, bundleFiles } from './manifest';
 export { fuseScores, zscore, DEFAULT_FUSION_WEIGHT } from './fusion';
 export type { Manifest } from './manifest';

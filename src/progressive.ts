@@ -4,12 +4,13 @@
  * earlier stage computed (no layer runs twice for a row), so each stage's scores equal a
  * direct `rank` at that depth.
  *
- * Exactness and the adapter rule: every configuration with depth < numLayers runs the
- * `vertical` adapter in every layer, the full-depth configuration runs without it. So stages
- * below the full depth share their layers exactly and resume; a final stage at the full depth
- * cannot reuse them (its layers 1..d differ) and runs its kept rows from the embeddings
- * (reported as `resumed: false`). Compression follows the call's `compress`, each stage using
- * the layers of it that are <= its depth (the same rule a direct call at that depth needs).
+ * Exactness: each stage runs the plan (src/plan.ts) of a direct call at its depth, and resumes
+ * only where its plan runs the previous stage's layers alike. Compression follows the call's
+ * `compress`, each stage using the layers of it that are <= its depth (what a direct call at
+ * that depth needs), so the stages below the full depth share their layers and resume. Every
+ * configuration with depth < numLayers runs the `vertical` adapter in every layer and the
+ * full-depth one runs without it, so a final stage at the full depth cannot reuse them and runs
+ * its kept rows from the embeddings (reported as `resumed: false`).
  */
 import { lengthBuckets, topIndices } from './batching';
 import { atDepth, resolveConfig, type ResolvedConfig } from './config';
@@ -18,6 +19,7 @@ import { yieldToEventLoop } from './event-loop';
 import type { RowState } from './forward';
 import type { Manifest } from './manifest';
 import { rowLength } from './merge-plan';
+import { type LayerStep, plan, sharePrefix } from './plan';
 import { abortableSteps, runToDepth, scoreRows, type RunContext } from './scoring';
 import type { TokenizedRow } from './tokenize';
 import type { CompressSpec, ProgressiveStage, RankedPassage } from './types';
@@ -27,7 +29,9 @@ export interface StagePlan {
   /** Rows that continue after this stage (Infinity on the last). */
   keep: number;
   cfg: ResolvedConfig;
-  /** Continue from the previous stage's hidden states (else run from the embeddings). */
+  /** The plan of `cfg`: what the stage runs at each layer. */
+  steps: LayerStep[];
+  /** Continue from the previous stage's hidden states (its plan runs the earlier layers alike), else run from the embeddings. */
   resume: boolean;
 }
 
@@ -37,7 +41,6 @@ export function planStages(stages: unknown, compress: CompressSpec | null | unde
   if (!Array.isArray(stages) || stages.length === 0) {
     throw new OptionsError(`MatryoshkaReranker: option "stages" must be a non-empty array like [{ depth: 2, keep: 20 }, { depth: ${manifest.architecture.numLayers} }]; valid depths: ${exits}`);
   }
-  const numLayers = manifest.architecture.numLayers;
   const list = stages as ProgressiveStage[];
   // Every stage is checked before anything else, so a bad depth is the same ConfigError at
   // any position (the last stage's depth also picks the compression below).
@@ -57,12 +60,14 @@ export function planStages(stages: unknown, compress: CompressSpec | null | unde
   });
   const last = list[list.length - 1]!;
   const full = resolveConfig({ depth: last.depth, compress: compress ?? null }, manifest);
-  return list.map((s, i) => ({
-    depth: s.depth,
-    keep: i === list.length - 1 ? Infinity : s.keep!,
-    cfg: atDepth(full, s.depth),
-    resume: i > 0 && s.depth < numLayers,
-  }));
+  const out: StagePlan[] = [];
+  list.forEach((s, i) => {
+    const cfg = atDepth(full, s.depth);
+    const steps = plan(cfg, manifest);
+    const prev = out[i - 1];
+    out.push({ depth: s.depth, keep: i === list.length - 1 ? Infinity : s.keep!, cfg, steps, resume: !!prev && sharePrefix(prev.steps, steps, prev.depth) });
+  });
+  return out;
 }
 
 export interface StageOutcome {
@@ -129,7 +134,7 @@ export async function runProgressive(
         const state = ctx.forward.fromRows(indices.map((i) => states.get(i)!));
         indices.forEach((i) => states.delete(i));
         try {
-          const sc = await runToDepth(ctx, state, stage.cfg, stage.depth);
+          const sc = await runToDepth(ctx, state, stage.steps);
           await record(indices, sc, (which) => ctx.forward.extractRows(state, which));
         } finally {
           ctx.forward.release(state);

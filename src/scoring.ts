@@ -8,6 +8,7 @@ import type { ResolvedConfig } from './config';
 import { throwIfAborted } from './errors';
 import { yieldToEventLoop } from './event-loop';
 import type { BatchState, Forward } from './forward';
+import { type LayerStep, plan } from './plan';
 import type { TokenizedRow } from './tokenize';
 
 export interface RunContext {
@@ -49,24 +50,21 @@ export function* abortableSteps(ctx: RunContext, batches: number[][], width: (k:
 }
 
 /**
- * Advance a batch to layer `toDepth` (> state.layer) with configuration `cfg` and return the
- * exit score of that layer. The state stays paused after `toDepth`; the caller releases it.
+ * Advance a batch through the steps of `steps` (a plan) after its current layer and return the
+ * exit score of the last one. The state stays paused there; the caller releases it.
  */
-export async function runToDepth(ctx: RunContext, state: BatchState, cfg: ResolvedConfig, toDepth: number): Promise<Float32Array> {
-  if (toDepth <= state.layer) throw new RangeError(`runToDepth: batch already at layer ${state.layer}, asked for ${toDepth}`);
-  let score: Float32Array | null = null;
-  while (state.layer < toDepth) {
-    // onnxruntime's WASM runs resolve without a macrotask turn: yield so a timer or a worker's
-    // abort message is seen between layers, not only between batches.
+export async function runToDepth(ctx: RunContext, state: BatchState, steps: readonly LayerStep[]): Promise<Float32Array> {
+  if (steps.length <= state.layer) throw new RangeError(`runToDepth: batch already at layer ${state.layer}, asked for ${steps.length}`);
+  // onnxruntime's WASM runs resolve without a macrotask turn: yield so a timer or a worker's
+  // abort message is seen between layers, not only between batches.
+  return ctx.forward.run(state, steps, async () => {
     if (ctx.signal) await yieldToEventLoop();
     throwIfAborted(ctx.signal);
-    score = await ctx.forward.step(state, cfg, state.layer + 1 === toDepth);
-  }
-  return score!;
+  });
 }
 
 /**
- * Score `rows[indices[i]]` with `cfg`; returns scores aligned with `indices`. `onBatch` sees
+ * Score `rows[indices[i]]` with `cfg` (run as its plan, src/plan.ts); returns scores aligned with `indices`. `onBatch` sees
  * each paused batch (after the exit layer) before it is released, with the batch's positions
  * in `indices` and its scores: progressive re-ranking keeps rows from there.
  */
@@ -77,6 +75,7 @@ export async function scoreRows(
   cfg: ResolvedConfig,
   onBatch?: (state: BatchState, members: number[], scores: Float32Array) => Promise<void>,
 ): Promise<Float32Array> {
+  const steps = plan(cfg, ctx.forward.manifest);
   const out = new Float32Array(indices.length);
   const lengths = indices.map((i) => rows[i]!.ids.length);
   for (const batch of abortableSteps(ctx, lengthBuckets(lengths, ctx.limits), (k) => lengths[k]!)) {
@@ -84,7 +83,7 @@ export async function scoreRows(
     throwIfAborted(ctx.signal);
     const state = await ctx.forward.embed(batch.map((k) => rows[indices[k]!]!));
     try {
-      const scores = await runToDepth(ctx, state, cfg, cfg.depth);
+      const scores = await runToDepth(ctx, state, steps);
       batch.forEach((k, b) => { out[k] = scores[b]!; });
       if (onBatch) await onBatch(state, batch, scores);
     } finally {

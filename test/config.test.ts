@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { adaptersAt, atDepth, compressesAt, configName, resolveConfig } from '../src/config';
+import { atDepth, configName, resolveConfig } from '../src/config';
+import { plan } from '../src/plan';
 import { ConfigError } from '../src/errors';
 import { tinyManifest } from './helpers';
 
@@ -30,16 +31,7 @@ describe('resolveConfig', () => {
   });
 });
 
-describe('per-layer rules', () => {
-  it('vertical below full depth, h<r> from the first compressed layer', () => {
-    const c = resolveConfig({ depth: 3, compress: { layers: [3, 2], ratio: 4 } }, m);
-    expect([1, 2, 3].map((l) => adaptersAt(c, l, 4))).toEqual([['vertical'], ['vertical', 'h4'], ['vertical', 'h4']]);
-    const full = resolveConfig({ depth: 4, compress: { layers: [3], ratio: 2 } }, m);
-    expect([1, 2, 3, 4].map((l) => adaptersAt(full, l, 4))).toEqual([[], [], ['h2'], ['h2']]);
-    expect(adaptersAt(resolveConfig('d4', m), 1, 4)).toEqual([]);
-    expect([1, 2, 3, 4].map((l) => compressesAt(full, l))).toEqual([false, false, true, false]);
-  });
-
+describe('names and depths', () => {
   it('names configurations like the trainer', () => {
     expect(configName(resolveConfig({ depth: 4, compress: { layers: [2, 4], ratio: 2 } }, m))).toBe('d4-c2-4-r2');
     expect(configName(resolveConfig({ depth: 3, compress: { layers: [3], ratio: 8, mode: 'mean' } }, m))).toBe('d3-c3-r8-mean');
@@ -52,6 +44,6 @@ describe('per-layer rules', () => {
     const late = resolveConfig({ depth: 4, compress: { layers: [4], ratio: 2 } }, m);
     expect(atDepth(late, 3)).toEqual({ depth: 3, compress: null });
     // Same adapters in the shared layers either way.
-    for (let l = 1; l <= 3; l++) expect(adaptersAt(atDepth(late, 3), l, 4)).toEqual(adaptersAt({ ...late, depth: 3 }, l, 4));
+    for (let l = 1; l <= 3; l++) expect(plan(atDepth(late, 3), m)[l - 1]!.adapters).toEqual(plan({ ...late, depth: 3 }, m)[l - 1]!.adapters);
   });
 });

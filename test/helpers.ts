@@ -7,12 +7,16 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CACHE_NAME } from '../src/cache';
 import { parseManifest, type Manifest } from '../src/manifest';
+import type { LayerStep } from '../src/plan';
 import type { RerankConfig } from '../src/types';
 
 export const TINY = 'test/fixtures/tiny';
 
 export interface GoldenCase {
+  name: string;
   config: RerankConfig;
+  /** The trainer's plan of `config` (SubArch.plan). */
+  plan?: LayerStep[];
   query: string;
   passages: string[];
   inputIds: number[][];

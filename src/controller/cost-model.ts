@@ -10,8 +10,11 @@
  *      + perLayerTokenSq · Σ_l Σ_b B·T_l²    attention's growth with sequence length
  *
  * where `T_l` is the padded length batch `b` has at layer `l` after the compressions before it.
+ * The layers and their compressions are the configuration's plan (src/plan.ts), the steps the
+ * engine runs.
  */
 import { lengthBuckets } from '../batching';
+import { plan } from '../plan';
 import type { RerankConfig } from '../types';
 import { type RequestShape, rowLength } from './request-shape';
 
@@ -59,15 +62,17 @@ export function workCounts(config: RerankConfig, shape: RequestShape): WorkCount
   const { qLen, pLens } = shape;
   if (pLens.length === 0) return counts;
   const lengths = pLens.map((p) => rowLength(qLen, p));
-  const compress = config.compress && config.compress.ratio > 1 ? config.compress : null;
+  // The controller serves any bundle and is not told its layer count. The counts read only each
+  // step's compression, which does not depend on it (the adapters do: they are not counted).
+  const steps = plan(config, { architecture: { numLayers: config.depth } });
   for (const batch of lengthBuckets(lengths, shape.limits)) {
     const B = batch.length;
     let rowP = batch.map((i) => pLens[i]!);
     let T = Math.max(...batch.map((i) => lengths[i]!));
     counts.perStep += 1; // embeddings
     counts.perToken += B * T;
-    for (let layer = 1; layer <= config.depth; layer++) {
-      if (compress && compress.layers.includes(layer)) {
+    for (const { compress } of steps) {
+      if (compress) {
         rowP = rowP.map((p) => Math.ceil(p / compress.ratio));
         T = Math.max(...rowP.map((p) => rowLength(qLen, p)));
         counts.perStep += 1; // compress.onnx

@@ -19,7 +19,7 @@ from onnx import numpy_helper
 from safetensors.numpy import load_file
 
 from .data import build_rows
-from .golden import arch_from_json
+from .golden import arch_from_json, plan_json
 from .model import LORA_TARGETS, MatryoshkaReranker, ModelConfig
 from .pretrained import pretrained_config
 
@@ -65,10 +65,14 @@ def config_of(manifest: dict) -> ModelConfig:
 @torch.no_grad()
 def check_golden(model: MatryoshkaReranker, golden: dict, where: str) -> float:
     """Score the bundle's golden rows; raise if any differs from its recorded score by more than
-    the file's tolerance. Returns the largest difference."""
+    the file's tolerance, or if a case's plan (optional) differs from this trainer's. Returns the
+    largest difference."""
     worst = 0.0
     for case in golden["cases"]:
         arch = arch_from_json(case["config"])
+        if "plan" in case and case["plan"] != plan_json(arch, model.cfg):
+            raise ValueError(f"bundle {where}: golden case {arch.name} was planned as {case['plan']}, this trainer plans "
+                             f"{plan_json(arch, model.cfg)} (docs/bundle-format.md, \"Configurations\")")
         qs = [ids[1:1 + q] for ids, q in zip(case["inputIds"], case["qLens"])]
         ps = [ids[2 + q:2 + q + p] for ids, q, p in zip(case["inputIds"], case["qLens"], case["pLens"])]
         rows = build_rows(qs, ps)

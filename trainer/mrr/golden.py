@@ -1,7 +1,12 @@
 """Golden vectors: the scores of a fixed query and passages under a set of configurations, which
-the runtime (test/parity.test.ts, the load-time canary) and mrr.bundle_import check against."""
+the runtime (test/parity.test.ts, the load-time canary) and mrr.bundle_import check against, and
+each configuration's plan (SubArch.plan), which the runtime's own plan must equal.
+
+python -m mrr.golden --add-plans ../models/minilm-l6-scifact   # a bundle exported before plans
+"""
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -38,7 +43,7 @@ def export_golden(model, enc: Encoder, out: Path) -> list[str]:
         rows = enc.pairs(query, GOLDEN_PASSAGES)
         scores = model(rows.input_ids, rows.token_type_ids, rows.q_lens, rows.p_lens, arch, exits={arch.depth})[arch.depth]
         lengths = (rows.q_lens + rows.p_lens + 3).tolist()
-        cases.append({"name": arch.name, "config": arch_json(arch), "query": query, "passages": GOLDEN_PASSAGES,
+        cases.append({"name": arch.name, "config": arch_json(arch), "plan": plan_json(arch, model.cfg), "query": query, "passages": GOLDEN_PASSAGES,
                       "inputIds": [rows.input_ids[b, :n].tolist() for b, n in enumerate(lengths)],
                       "qLens": rows.q_lens.tolist(), "pLens": rows.p_lens.tolist(), "truncated": rows.truncated,
                       "scores": scores.tolist()})
@@ -55,3 +60,57 @@ def arch_from_json(j: dict) -> SubArch:
     """The inverse of `arch_json`."""
     c = j.get("compress")
     return SubArch(j["depth"], tuple(c["layers"]), c["ratio"], c.get("mode", "attention")) if c else SubArch(j["depth"])
+
+
+def plan_json(a: SubArch, cfg) -> list[dict]:
+    """`a`'s plan as golden.json stores it (src/plan.ts `LayerStep[]`)."""
+    return [step.to_json() for step in a.plan(cfg)]
+
+
+def add_plans(bundle: Path) -> int:
+    """Give every case of a bundle's golden.json its plan (inserted after `config`; every other
+    byte of the file stays), and refresh the manifest's `files` entry of golden.json. The manifest
+    is rewritten as the exporter writes it, so only that entry changes. Returns the number of cases."""
+    from .bundle_import import config_of
+    from .bundle_manifest import file_table
+    mf = bundle / "manifest.json"
+    m = json.loads(mf.read_text())
+    gf = bundle / m["golden"]
+    text = gf.read_text()
+    golden = json.loads(text)
+    if json.dumps(golden) != text:
+        raise SystemExit(f"{gf} is not in the exporter's layout (json.dumps): re-export the bundle instead")
+    cfg = config_of(m)
+    for i, case in enumerate(golden["cases"]):
+        plan = plan_json(arch_from_json(case["config"]), cfg)
+        if case.get("plan", plan) != plan:
+            raise SystemExit(f"{gf} cases[{i}] has a different plan: re-export the bundle instead")
+        golden["cases"][i] = with_plan(case, plan)
+    gf.write_text(json.dumps(golden))
+    if "files" in m:
+        m["files"][m["golden"]] = file_table(bundle, m)[m["golden"]]
+        mf.write_text(json.dumps(m, indent=1))
+    return len(golden["cases"])
+
+
+def with_plan(case: dict, plan: list[dict]) -> dict:
+    """`case` with `plan` right after its `config`, as export_golden writes it."""
+    out = {}
+    for k, v in case.items():
+        if k != "plan":
+            out[k] = v
+        if k == "config":
+            out["plan"] = plan
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--add-plans", required=True, metavar="BUNDLE", help="bundle folder whose golden.json gets the plans")
+    a = p.parse_args()
+    n = add_plans(Path(a.add_plans))
+    print(f"{a.add_plans}: plans of {n} golden cases written; manifest files entry of golden.json refreshed")
+
+
+if __name__ == "__main__":
+    main()

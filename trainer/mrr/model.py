@@ -12,6 +12,8 @@ Semantics here are the contract the TypeScript runtime mirrors (docs/bundle-form
   adapters' A along the rank axis, B likewise (scale folded into B). The vertical adapter is
   active in every layer when depth < num_layers; horizontal adapter h{r} is active in layers at
   and after the first compression layer when ratio r > 1.
+- the plan (`SubArch.plan`, src/plan.ts): one `LayerStep` per layer saying all of the above for
+  that layer; the forward pass runs it, and golden.json carries it so both sides can check it.
 """
 from __future__ import annotations
 
@@ -52,6 +54,25 @@ class ModelConfig:
         return ["vertical"] + [f"h{r}" for r in self.ratios]
 
 
+class Compression(NamedTuple):
+    """How a layer's input is merged: windows of `ratio` passage tokens, `attention` or `mean` weights."""
+    ratio: int
+    mode: str
+
+
+@dataclass(frozen=True)
+class LayerStep:
+    """What runs at one layer of a configuration (src/plan.ts `LayerStep`, same JSON)."""
+    layer: int  # 1-based
+    compress: Compression | None  # merge this layer's input first
+    adapters: tuple[str, ...]  # active adapters, in concatenation order
+    exits: bool  # the exit head scores this layer's output (the last step)
+
+    def to_json(self) -> dict:
+        c = None if self.compress is None else {"ratio": self.compress.ratio, "mode": self.compress.mode}
+        return {"layer": self.layer, "compress": c, "adapters": list(self.adapters), "exits": self.exits}
+
+
 @dataclass(frozen=True)
 class SubArch:
     """One configuration: exit depth and optional compression."""
@@ -64,14 +85,15 @@ class SubArch:
     def compressed(self) -> bool:
         return self.ratio > 1 and len(self.compress_layers) > 0
 
-    def adapters_at(self, layer: int, num_layers: int) -> list[str]:
-        """Adapter names active in `layer` (1-based) for this configuration."""
-        names = []
-        if self.depth < num_layers:
-            names.append("vertical")
-        if self.compressed and layer >= min(self.compress_layers):
-            names.append(f"h{self.ratio}")
-        return names
+    def plan(self, cfg: ModelConfig) -> list[LayerStep]:
+        """One step per layer 1..depth: compression of its input, active adapters, exit."""
+        comp = Compression(self.ratio, self.mode) if self.compressed else None
+        first = min(self.compress_layers) if comp else cfg.layers + 1
+        steps = []
+        for l in range(1, self.depth + 1):
+            adapters = (("vertical",) if self.depth < cfg.layers else ()) + ((f"h{self.ratio}",) if l >= first else ())
+            steps.append(LayerStep(l, comp if comp and l in self.compress_layers else None, adapters, l == self.depth))
+        return steps
 
     @property
     def name(self) -> str:
@@ -251,23 +273,23 @@ class MatryoshkaReranker(nn.Module):
 
     def resume(self, st: "State", first: int, arch: SubArch, exits=None, use_adapters: bool = True,
                states: list | None = None):
-        """Run layers first..arch.depth from `st`, the input of layer `first`."""
-        L = self.cfg.layers
+        """Run the steps of `arch`'s plan from layer `first` on `st`, the input of that layer."""
         want = set(exits) if exits is not None else {e for e in self.cfg.exits if e <= arch.depth}
         x, cls_attn, q_lens, p_lens = st
         scores = {}
-        for l in range(first, arch.depth + 1):
-            if arch.compressed and l in arch.compress_layers:
-                w = cls_attn if arch.mode == "attention" else torch.ones(x.shape[:2], device=x.device)
-                group, p_lens, t_out = merge_groups(q_lens, p_lens, x.shape[1], arch.ratio)
+        for step in arch.plan(self.cfg)[first - 1:]:
+            if step.compress:
+                c = step.compress
+                w = cls_attn if c.mode == "attention" else torch.ones(x.shape[:2], device=x.device)
+                group, p_lens, t_out = merge_groups(q_lens, p_lens, x.shape[1], c.ratio)
                 x = compress(x, w, group, torch.arange(t_out, dtype=x.dtype, device=x.device))
             if states is not None:
                 states.append(State(x, cls_attn, q_lens, p_lens))
             mask = lengths_mask(q_lens + p_lens + 3, x.shape[1])
-            names = arch.adapters_at(l, L) if use_adapters else []
-            x, cls_attn = self.layers[l - 1](x, mask, self.lora_for(l, names))
-            if l in want:
-                scores[l] = self.heads[str(l)](x)
+            names = list(step.adapters) if use_adapters else []
+            x, cls_attn = self.layers[step.layer - 1](x, mask, self.lora_for(step.layer, names))
+            if step.layer in want:
+                scores[step.layer] = self.heads[str(step.layer)](x)
         return scores
 
 
@@ -281,9 +303,9 @@ def relative_flops(arch: SubArch, cfg: ModelConfig, q_len: int, p_len: int) -> f
     """FLOPs of `arch` relative to the full model, for one (q_len, p_len) pair."""
     def run(a: SubArch) -> float:
         p, total = p_len, 0.0
-        for l in range(1, a.depth + 1):
-            if a.compressed and l in a.compress_layers:
-                p_new = -(-p // a.ratio)
+        for step in a.plan(cfg):
+            if step.compress:
+                p_new = -(-p // step.compress.ratio)
                 total += compress_flops(q_len + 3 + p, q_len + 3 + p_new, cfg)
                 p = p_new
             total += layer_flops(q_len + 3 + p, cfg)

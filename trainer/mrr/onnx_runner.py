@@ -9,7 +9,9 @@ import numpy as np
 import onnxruntime as ort
 from safetensors.numpy import load_file
 
+from .bundle_import import config_of
 from .data import Rows
+from .golden import arch_from_json
 
 
 class BundleRunner:
@@ -27,7 +29,7 @@ class BundleRunner:
         self.compress = load(g["compress"])
         self.adapters = {k: v.astype(np.float32) for k, v in load_file(str(self.dir / self.m["adapters"]["file"])).items()}
         self.targets = self.m["adapters"]["targets"]
-        self.L = self.m["architecture"]["numLayers"]
+        self.cfg = config_of(self.m)
 
     def lora_feeds(self, layer: int, names: list[str]) -> dict[str, np.ndarray]:
         feeds = {}
@@ -41,9 +43,7 @@ class BundleRunner:
         return feeds
 
     def score(self, rows: Rows, config: dict) -> np.ndarray:
-        depth = config["depth"]
-        c = config.get("compress") or None
-        layers, ratio = (c["layers"], c["ratio"]) if c else ([], 1)
+        """Exit scores [B] of `config` (golden.json form): the steps of its plan, layer by layer."""
         ids = rows.input_ids.numpy()
         B, T = ids.shape
         q = rows.q_lens.numpy().astype(np.int64)
@@ -52,21 +52,21 @@ class BundleRunner:
                                 "position_ids": np.tile(np.arange(T, dtype=np.int64), (B, 1))})[0]
         cls_attn = None
         score = None
-        for l in range(1, depth + 1):
-            if ratio > 1 and l in layers:
-                w = cls_attn if c.get("mode", "attention") == "attention" else np.ones(x.shape[:2], np.float32)
-                group, p = merge_plan(q, p, x.shape[1], ratio)
+        for step in arch_from_json(config).plan(self.cfg):
+            if step.compress:
+                w = cls_attn if step.compress.mode == "attention" else np.ones(x.shape[:2], np.float32)
+                group, p = merge_plan(q, p, x.shape[1], step.compress.ratio)
                 t_out = int((q + 3 + p).max())
                 x = self.compress.run(None, {"hidden": x, "weights": w.astype(np.float32), "group": group,
                                              "slots": np.arange(t_out, dtype=np.float32)})[0]
             mask = (np.arange(x.shape[1])[None, :] < (q + p + 3)[:, None]).astype(np.float32)
-            names = (["vertical"] if depth < self.L else []) + ([f"h{ratio}"] if ratio > 1 and layers and l >= min(layers) else [])
+            names, l = list(step.adapters), step.layer
             if names or self.plain is None:
                 outs = self.layers[l - 1].run(None, {"hidden": x, "mask": mask, **self.lora_feeds(l, names)})
             else:
                 outs = self.plain[l - 1].run(None, {"hidden": x, "mask": mask})
             x, cls_attn = outs[0], outs[1]
-            if l == depth:
+            if step.exits:
                 score = outs[2]
         return score
 

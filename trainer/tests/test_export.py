@@ -9,7 +9,7 @@ import torch
 from mrr.data import Encoder, load_tokenizer
 from mrr.evaluate import config_grid
 from mrr.export import export_bundle
-from mrr.golden import GOLDEN_PASSAGES
+from mrr.golden import GOLDEN_PASSAGES, arch_from_json, plan_json
 from mrr.model import SubArch
 from mrr.onnx_runner import BundleRunner
 from mrr.pretrained import tokenizer_path
@@ -57,6 +57,7 @@ def test_onnx_matches_pytorch_for_every_golden_config(bundle):
     for case in golden["cases"]:
         rows = enc.pairs(case["query"], case["passages"])
         assert [rows.input_ids[b, : q + p + 3].tolist() for b, (q, p) in enumerate(zip(case["qLens"], case["pLens"]))] == case["inputIds"]
+        assert case["plan"] == plan_json(arch_from_json(case["config"]), TINY)  # what the runner below ran
         got = runner.score(rows, case["config"])
         worst = max(worst, float(np.abs(got - np.array(case["scores"])).max()))
     assert worst < 1e-4, worst

@@ -67,10 +67,11 @@ def test_adapter_on_off_equivalence():
 
 
 def test_adapter_selection_rules():
-    a = SubArch(3, (2,), 4)
-    assert a.adapters_at(1, 4) == ["vertical"] and a.adapters_at(2, 4) == ["vertical", "h4"]
-    assert SubArch(4, (3,), 2).adapters_at(2, 4) == [] and SubArch(4, (3,), 2).adapters_at(3, 4) == ["h2"]
-    assert SubArch(4).adapters_at(1, 4) == []
+    a = SubArch(3, (2,), 4).plan(TINY)  # TINY has 4 layers
+    assert a[0].adapters == ("vertical",) and a[1].adapters == ("vertical", "h4")
+    b = SubArch(4, (3,), 2).plan(TINY)
+    assert b[1].adapters == () and b[2].adapters == ("h2",)
+    assert SubArch(4).plan(TINY)[0].adapters == ()
 
 
 def test_compression_compounds_and_cuts_flops():
