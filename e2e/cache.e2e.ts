@@ -5,7 +5,7 @@
  * leaving nothing half-cached.
  */
 import { strict as assert } from 'node:assert';
-import type { E2EContext } from './run.ts';
+import { NAV_TIMEOUT_MS, type E2EContext } from './run';
 
 interface LoadReport { cacheErrors: { name: string; isStorageFullError: boolean; message: string }[]; ranked: number }
 interface CacheApi {
@@ -26,7 +26,7 @@ export const tests = {
     page.on('pageerror', (e) => errors.push(e.message));
     const cdp = await page.context().newCDPSession(page);
     try {
-      await page.goto(`${baseUrl}/e2e/pages/cache.html`);
+      await page.goto(`${baseUrl}/e2e/pages/cache.html`, { timeout: NAV_TIMEOUT_MS });
       await page.waitForFunction(() => (window as unknown as Partial<Win>).cacheApi !== undefined, undefined, { timeout: 60_000 });
       const call = <T>(fn: (api: CacheApi) => Promise<T>): Promise<T> =>
         page.evaluate(`(${fn.toString()})(window.cacheApi)`) as Promise<T>;

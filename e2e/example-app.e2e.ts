@@ -17,7 +17,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Engine } from '../src/engine';
 import type { ModelFiles } from '../src/types';
 import { chromium } from 'playwright-core';
-import { chromiumArgs, chromiumPath } from './run';
+import { NAV_TIMEOUT_MS, chromiumArgs, chromiumPath } from './run';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const template = join(root, 'e2e/example-app');
@@ -131,7 +131,7 @@ export const tests = {
           if (/\.(onnx|weights|safetensors)$/.test(req.url())) modelRequests.push(req.url());
           void req.response().then((res) => { if (res && res.status() >= 400) errors.push(`HTTP ${res.status()} ${req.url()}`); });
         });
-        await tab.goto(`http://127.0.0.1:${port}/`);
+        await tab.goto(`http://127.0.0.1:${port}/`, { timeout: NAV_TIMEOUT_MS });
         const ready = tab.locator('#status[data-state="ready"]');
         await ready.waitFor({ timeout: 120_000 }).catch(async () => { throw new Error(`model did not load: ${await tab.locator('#status').textContent()}; errors: ${errors.join('\n')}\nlogs: ${logs.join('\n')}`); });
         assert.equal(await tab.evaluate(() => crossOriginIsolated), true, 'preview is not cross-origin isolated (COOP/COEP)');
@@ -182,7 +182,7 @@ export const tests = {
         const devErrors: string[] = [];
         dev.on('console', (m) => { if (m.type() === 'error') devErrors.push(`${m.text()} (${m.location().url})`); });
         dev.on('pageerror', (e) => devErrors.push(e.message));
-        await dev.goto(`http://127.0.0.1:${devPort}/`);
+        await dev.goto(`http://127.0.0.1:${devPort}/`, { timeout: NAV_TIMEOUT_MS });
         await dev.locator('#status[data-state="ready"]').waitFor({ timeout: 120_000 })
           .catch(async () => { throw new Error(`dev server: model did not load: ${await dev.locator('#status').textContent()}; errors: ${devErrors.join('\n')}`); });
         await dev.fill('#query', query);

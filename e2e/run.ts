@@ -51,6 +51,9 @@ export async function runTest(file: string, name: string, t: E2ETest, ctx: E2ECo
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
+/** Navigation timeout: vite compiles modules on first request, which is slow on a loaded 2-core box. */
+export const NAV_TIMEOUT_MS = 180_000;
+
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const chromiumArgs = [
   '--no-sandbox', '--headless=new', '--enable-unsafe-webgpu', '--enable-features=Vulkan',

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import type { E2EContext } from './run.ts';
+import { NAV_TIMEOUT_MS, type E2EContext } from './run';
 
 interface RuntimeResult {
   error?: string;
@@ -20,7 +20,7 @@ export const tests = {
     const logs: string[] = [];
     page.on('console', (m) => logs.push(m.text()));
     page.on('pageerror', (e) => logs.push(String(e)));
-    await page.goto(`${baseUrl}/e2e/pages/runtime.html`);
+    await page.goto(`${baseUrl}/e2e/pages/runtime.html`, { timeout: NAV_TIMEOUT_MS });
     const handle = await page.waitForFunction(() => (window as unknown as { runtimeResult?: object }).runtimeResult, undefined, { timeout: 420_000 })
       .catch((e: unknown) => { throw new Error(`${String(e)}\npage log:\n${logs.join('\n')}`); });
     console.log(logs.filter((l) => l.startsWith('worker ')).map((l) => `     ${l}`).join('\n'));

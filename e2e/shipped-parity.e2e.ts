@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import type { E2EContext } from './run.ts';
+import { NAV_TIMEOUT_MS, type E2EContext } from './run';
 
 interface Side { backend: string; cases: number; worst: number }
 interface ParityResult { error?: string; tolerance: number; cases: number; wasm: Side; webgpu: Side | null }
@@ -11,7 +11,7 @@ export const tests = {
     const logs: string[] = []; // uncaught page errors (ORT's own console warnings are not failures)
     page.on('console', (m) => { if (process.env.E2E_VERBOSE) console.log(`     ${m.text()}`); });
     page.on('pageerror', (e) => logs.push(String(e)));
-    await page.goto(`${baseUrl}/e2e/pages/shipped-parity.html`);
+    await page.goto(`${baseUrl}/e2e/pages/shipped-parity.html`, { timeout: NAV_TIMEOUT_MS });
     const h = await page.waitForFunction(() => (window as unknown as { parityResult?: object }).parityResult, undefined, { timeout: 540_000 });
     const r = (await h.jsonValue()) as ParityResult;
     await page.close();
