@@ -11,6 +11,7 @@ from pathlib import Path
 from .evaluate import parse_name
 from .fusion import fused_name, parse_fused_name
 from .model import ModelConfig, relative_flops
+from . import report_general
 
 
 def flops(name: str) -> float:
@@ -201,6 +202,22 @@ def commands_of(run: Path, file: str, fallback: str) -> list[str]:
     return [f".venv/bin/{c}" for c in cmds] or [fallback]
 
 
+def general_section(run: Path, zs: dict | None) -> list[str]:
+    """The model alone against BM25 and the zero-shot scorers (all queries; mrr/report_general.py)."""
+    coll, qa = load(run / "datasets-all.json"), load(run / "qa-dev.json")
+    if not coll and not qa:
+        return []
+    out = ["## General domain: the model alone against BM25, the embedder's cosine and the teacher", "",
+           "All queries with judgements, BM25 top-100 re-ranked, nDCG@10. Cosine and teacher are zero-shot",
+           "(tools/teacher_zero_shot.py, same candidates): the label-free scorers the student learnt from.", "",
+           *report_general.claims(coll, qa, zs), ""]
+    if coll:
+        out += ["Shared collections:", "", *report_general.table(coll, zs), ""]
+    if qa:
+        out += ["QA dev splits (20% of each set's queries, never trained on):", "", *report_general.table(qa, zs), ""]
+    return out
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--run", default="runs/main")
@@ -209,6 +226,8 @@ def main():
     p.add_argument("--script", default="scripts/train-all.sh", help="the script that made the run (for the text)")
     p.add_argument("--run-label", help="the run folder the files were copied from (for the text; default --run)")
     p.add_argument("--bundle", help="the shipped bundle: its manifest's training record describes the runs")
+    p.add_argument("--zero-shot", default="results/teacher-zero-shot.json",
+                   help="tools/teacher_zero_shot.py's file: BM25, cosine and teacher on the same candidates")
     a = p.parse_args()
     run = Path(a.run)
     configs = (a.configs or (run / "ablation-configs.txt").read_text().strip()).split(",")
@@ -216,12 +235,13 @@ def main():
     train = ", ".join(f"{s} {m['steps']} steps / {m['minutes']} min" for s, m in meta.items() if m)
     init = next((m["config"].get("init") for m in meta.values() if m and m["config"].get("init")
                  and not str(m["config"]["init"]).endswith(".pt")), None)
-    evals = [f for _, f in ABLATION_STAGES] + ["calib.json", "datasets-all.json", "datasets.json", "datasets-previous.json", "datasets-q128.json"]
+    evals = [f for _, f in ABLATION_STAGES] + ["calib.json", "qa-dev.json", "datasets-all.json", "datasets.json", "datasets-previous.json", "datasets-q128.json"]
     cmds = [c for f in evals if (run / f).exists() for c in commands_of(run, f, f"(run by {a.script})")]
     q128 = datasets_table(run, "datasets-q128.json") if (run / "datasets-q128.json").exists() else []
     weights, previous = fusion_weights_table(run), previous_table(run)
     all_queries = load(run / "datasets-all.json")
     every = datasets_table(run, "datasets-all.json") + merged_note(all_queries) if all_queries else []
+    general = general_section(run, load(Path(a.zero_shot)))
     if a.bundle:
         chain = training_chain(json.loads((Path(a.bundle) / "manifest.json").read_text())["training"])
         made = [f"Training, newest run first: {chain}. Stages are time-boxed, so step counts are what the",
@@ -237,6 +257,7 @@ def main():
         *made, "",
         "## Summary (computed from the tables below)", "",
         *summary(run, configs), "",
+        *general,
         "## Ablation", "",
         "Same 51 scifact dev queries (seed 0) and configurations for every checkpoint; the last",
         "column is read from the calibration run (its grid holds every configuration).", "",
