@@ -4,7 +4,7 @@
  * budget in hindsight?
  *
  *   node --import tsx bench/controller.ts --model <bundle> [--requests N] [--hindsight all|front]
- *     [--threads T] [--seed S] [--safety K] [--report bench/CONTROLLER.md]
+ *     [--threads T] [--seed S] [--safety K] [--variants default,frozen,no-margin] [--report bench/CONTROLLER.md]
  *
  * After calibration, each request (5..100 passages of the demo corpus, cut to varied lengths)
  * is first run with every hindsight configuration (explicit `config`, wall-clock each), then a
@@ -22,17 +22,29 @@ import { createAdaptiveReranker } from '../src/controller/adaptive-reranker';
 import { accuracyScale, paretoFront } from '../src/controller/accuracy';
 import { isAdaptiveDecision } from '../src/controller/controller';
 import { createReranker } from '../src/index';
+import type { ControllerOptions } from '../src/controller/options';
 import type { CalibratedConfig } from '../src/types';
 import { describeMachine } from './machine';
 
-interface Args { model: string; requests: number; hindsight: 'all' | 'front'; threads: number; seed: number; report: string; safety: number | undefined }
+/**
+ * Controller variants compared side by side on the same requests (`--variants`): the default,
+ * and each part switched off, to show what it is worth.
+ */
+const VARIANTS = {
+  default: { label: 'default (fit + margin + online correction)', options: {} },
+  frozen: { label: 'no online correction (calibration fit only, never refit)', options: { smoothing: 1e-9, refitEvery: 0 } },
+  'no-margin': { label: 'no safety margin (safety 0)', options: { safety: 0 } },
+} satisfies Record<string, { label: string; options: ControllerOptions }>;
+type Variant = keyof typeof VARIANTS;
+
+interface Args { model: string; requests: number; hindsight: 'all' | 'front'; threads: number; seed: number; report: string; safety: number | undefined; variants: Variant[] }
 
 function parse(argv: string[]): Args {
   const { values } = parseArgs({
     args: argv, strict: true,
     options: {
       model: { type: 'string' }, requests: { type: 'string', default: '100' }, hindsight: { type: 'string', default: 'all' },
-      threads: { type: 'string', default: '1' }, seed: { type: 'string', default: '1' }, safety: { type: 'string' }, report: { type: 'string', default: 'bench/CONTROLLER.md' },
+      threads: { type: 'string', default: '1' }, seed: { type: 'string', default: '1' }, safety: { type: 'string' }, variants: { type: 'string', default: 'default' }, report: { type: 'string', default: 'bench/CONTROLLER.md' },
     },
   });
   const int = (flag: string, v: string): number => {
@@ -42,10 +54,12 @@ function parse(argv: string[]): Args {
   };
   if (!values.model) throw new Error('missing --model <bundle folder>, e.g. --model test/fixtures/tiny');
   if (values.hindsight !== 'all' && values.hindsight !== 'front') throw new Error(`--hindsight must be all or front, got "${values.hindsight}"`);
+  const variants = values.variants.split(',').map((v) => v.trim());
+  for (const v of variants) if (!(v in VARIANTS)) throw new Error(`--variants: unknown "${v}"; choose from ${Object.keys(VARIANTS).join(', ')}`);
   return {
     model: values.model, requests: int('requests', values.requests), hindsight: values.hindsight,
     threads: int('threads', values.threads), seed: int('seed', values.seed), report: values.report,
-    safety: values.safety === undefined ? undefined : Number(values.safety),
+    safety: values.safety === undefined ? undefined : Number(values.safety), variants: [...new Set(variants)] as Variant[],
   };
 }
 
@@ -83,60 +97,9 @@ const now = (): number => performance.now();
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
 
-async function main(): Promise<void> {
-  const args = parse(process.argv.slice(2));
-  const loadBefore = loadavg()[0]!;
-  const corpus = JSON.parse(readFileSync('public/corpus/default.json', 'utf8')) as Corpus;
-  const words = corpus.documents.flatMap((d) => `${d.title}. ${d.text}`.split(/\s+/));
-  const t0 = now();
-  const rr = await createAdaptiveReranker(
-    (chooseConfig) => createReranker({ model: args.model, backend: 'wasm', numThreads: args.threads, chooseConfig }),
-    { startup: 'full', calibrationStore: null, ...(args.safety === undefined ? {} : { safety: args.safety }) },
-  );
-  const calibrationMs = now() - t0;
-  const info = await rr.info();
-  const configs = info.configurations;
-  const scale = accuracyScale(configs);
-  const front = paretoFront(configs.map((c) => ({ cost: c.flopsRatio, accuracy: scale.of(c) }))).map((i) => configs[i]!);
-  const hindsight: CalibratedConfig[] = args.hindsight === 'all' ? configs : front;
-  const fit = rr.controller.calibration!.fit;
-  console.log(`model ${info.name} on ${info.backend}; ${configs.length} configurations, hindsight over ${hindsight.length}; accuracy = ${scale.label}`);
-  console.log(`calibration (incl. load) ${(calibrationMs / 1000).toFixed(1)} s; fit spread ${fit.spread.toFixed(3)}; coefficients ${JSON.stringify(fit.coefficients)}`);
+type Reranker = Awaited<ReturnType<typeof createAdaptiveReranker>>;
 
-  const r = rng(args.seed);
-  const rows: Row[] = [];
-  for (let i = 0; i < args.requests; i++) {
-    const req = makeRequest(r, corpus, words);
-    const measured: Record<string, number> = {};
-    for (const c of hindsight) {
-      const s = now();
-      await rr.rank(req.query, req.passages, { config: c.name });
-      measured[c.name] = now() - s;
-    }
-    const times = Object.values(measured);
-    const lo = 0.85 * Math.min(...times);
-    const hi = 1.3 * Math.max(...times);
-    const budgetMs = lo * (hi / lo) ** r();
-    const s = now();
-    const res = await rr.rank(req.query, req.passages, { budgetMs });
-    const actualMs = now() - s;
-    const d = res.decision;
-    if (!isAdaptiveDecision(d)) throw new Error('the engine returned no controller decision for a budgetMs call');
-    const fitting = hindsight.filter((c) => measured[c.name]! <= budgetMs);
-    const best = fitting.length ? fitting.reduce((a, b) => (scale.of(b) > scale.of(a) ? b : a)) : null;
-    const row: Row = {
-      n: req.passages.length, regime: req.regime, budgetMs, chosen: d.config.name, predictedMs: d.predictedMs, upperMs: d.upperMs, actualMs,
-      withinBudget: actualMs <= budgetMs, controllerSaidFits: d.fits, feasible: best !== null, hindsightBest: best?.name ?? null,
-      chosenAccuracy: scale.of(d.config), hindsightAccuracy: best ? scale.of(best) : null, measured,
-    };
-    rows.push(row);
-    console.log(`${String(i + 1).padStart(3)} n=${String(row.n).padStart(3)} ${row.regime.padEnd(6)} budget ${budgetMs.toFixed(1).padStart(7)} ms -> ${row.chosen.padEnd(10)} ` +
-      `pred ${row.predictedMs.toFixed(1).padStart(7)} actual ${actualMs.toFixed(1).padStart(7)} ${row.withinBudget ? 'ok  ' : 'MISS'} ` +
-      `hindsight ${row.hindsightBest ?? '(none fits)'}`);
-  }
-  await rr.dispose();
-  const loadAfter = loadavg()[0]!;
-
+function summarize(rows: Row[], scaleLabel: string): { summary: Record<string, number>; lines: string[] } {
   const feasible = rows.filter((x) => x.feasible);
   const said = rows.filter((x) => x.controllerSaidFits);
   const acc = feasible.map((x) => x.chosenAccuracy);
@@ -156,18 +119,87 @@ async function main(): Promise<void> {
     sameAccuracyAsHindsight: feasible.filter((x) => x.chosenAccuracy >= x.hindsightAccuracy!).length / Math.max(1, feasible.length),
     medianAbsLogError: logErr[logErr.length >> 1] ?? Number.NaN,
   };
-  const cmd = `node --import tsx bench/controller.ts --model ${args.model} --requests ${args.requests} --hindsight ${args.hindsight} --threads ${args.threads} --seed ${args.seed}${args.safety === undefined ? '' : ` --safety ${args.safety}`}`;
   const lines = [
     `  within budget: ${pct(summary.withinBudgetAll)} of all ${rows.length} requests; ${pct(summary.withinBudgetFeasible)} of the ${feasible.length} feasible ones (some configuration met the budget in hindsight)`,
     `  when the controller said a configuration fits: ${pct(summary.withinBudgetWhenSaidFits)} of ${said.length} within budget`,
     `  infeasible requests: ${summary.infeasible}, flagged by the controller (fits=false, warning): ${summary.infeasibleFlagged}`,
-    `  accuracy (${scale.label}) on feasible requests: chosen ${summary.meanChosenAccuracy.toFixed(4)} vs hindsight-best ${summary.meanHindsightAccuracy.toFixed(4)}; ` +
+    `  accuracy (${scaleLabel}) on feasible requests: chosen ${summary.meanChosenAccuracy.toFixed(4)} vs hindsight-best ${summary.meanHindsightAccuracy.toFixed(4)}; ` +
       `same as hindsight-best on ${pct(summary.sameAccuracyAsHindsight)}`,
     `  median |log(actual/predicted)|: ${summary.medianAbsLogError.toFixed(3)}`,
   ];
+  return { summary, lines };
+}
+
+async function main(): Promise<void> {
+  const args = parse(process.argv.slice(2));
+  const loadBefore = loadavg()[0]!;
+  const corpus = JSON.parse(readFileSync('public/corpus/default.json', 'utf8')) as Corpus;
+  const words = corpus.documents.flatMap((d) => `${d.title}. ${d.text}`.split(/\s+/));
+  const rerankers = new Map<Variant, Reranker>();
+  const calibrationMs = new Map<Variant, number>();
+  for (const v of args.variants) {
+    const t0 = now();
+    rerankers.set(v, await createAdaptiveReranker(
+      (chooseConfig) => createReranker({ model: args.model, backend: 'wasm', numThreads: args.threads, chooseConfig }),
+      { startup: 'full', calibrationStore: null, ...(args.safety === undefined ? {} : { safety: args.safety }), ...VARIANTS[v].options },
+    ));
+    calibrationMs.set(v, now() - t0);
+  }
+  const rr = rerankers.get(args.variants[0]!)!;
+  const info = await rr.info();
+  const configs = info.configurations;
+  const scale = accuracyScale(configs);
+  const front = paretoFront(configs.map((c) => ({ cost: c.flopsRatio, accuracy: scale.of(c) }))).map((i) => configs[i]!);
+  const hindsight: CalibratedConfig[] = args.hindsight === 'all' ? configs : front;
+  const fit = rr.controller.calibration!.fit;
+  console.log(`model ${info.name} on ${info.backend}; ${configs.length} configurations, hindsight over ${hindsight.length}; accuracy = ${scale.label}; variants ${args.variants.join(', ')}`);
+  console.log(`calibration (incl. load) ${(calibrationMs.get(args.variants[0]!)! / 1000).toFixed(1)} s; fit spread ${fit.spread.toFixed(3)}; coefficients ${JSON.stringify(fit.coefficients)}`);
+
+  const r = rng(args.seed);
+  const rows = new Map<Variant, Row[]>(args.variants.map((v) => [v, []]));
+  for (let i = 0; i < args.requests; i++) {
+    const req = makeRequest(r, corpus, words);
+    const measured: Record<string, number> = {};
+    for (const c of hindsight) {
+      const s = now();
+      await rr.rank(req.query, req.passages, { config: c.name });
+      measured[c.name] = now() - s;
+    }
+    const times = Object.values(measured);
+    const lo = 0.85 * Math.min(...times);
+    const hi = 1.3 * Math.max(...times);
+    const budgetMs = lo * (hi / lo) ** r();
+    const fitting = hindsight.filter((c) => measured[c.name]! <= budgetMs);
+    const best = fitting.length ? fitting.reduce((a, b) => (scale.of(b) > scale.of(a) ? b : a)) : null;
+    // every variant answers the same request under the same budget, in rotated order (no variant always runs first)
+    const order = args.variants.map((_, k) => args.variants[(i + k) % args.variants.length]!);
+    for (const v of order) {
+      const s = now();
+      const res = await rerankers.get(v)!.rank(req.query, req.passages, { budgetMs });
+      const actualMs = now() - s;
+      const d = res.decision;
+      if (!isAdaptiveDecision(d)) throw new Error('the engine returned no controller decision for a budgetMs call');
+      const row: Row = {
+        n: req.passages.length, regime: req.regime, budgetMs, chosen: d.config.name, predictedMs: d.predictedMs, upperMs: d.upperMs, actualMs,
+        withinBudget: actualMs <= budgetMs, controllerSaidFits: d.fits, feasible: best !== null, hindsightBest: best?.name ?? null,
+        chosenAccuracy: scale.of(d.config), hindsightAccuracy: best ? scale.of(best) : null, measured,
+      };
+      rows.get(v)!.push(row);
+      console.log(`${String(i + 1).padStart(3)} ${args.variants.length > 1 ? `${v.padEnd(9)} ` : ''}n=${String(row.n).padStart(3)} ${row.regime.padEnd(6)} budget ${budgetMs.toFixed(1).padStart(7)} ms -> ${row.chosen.padEnd(10)} ` +
+        `pred ${row.predictedMs.toFixed(1).padStart(7)} actual ${actualMs.toFixed(1).padStart(7)} ${row.withinBudget ? 'ok  ' : 'MISS'} ` +
+        `hindsight ${row.hindsightBest ?? '(none fits)'}`);
+    }
+  }
+  for (const x of rerankers.values()) await x.dispose();
+  const loadAfter = loadavg()[0]!;
+
+  const results = args.variants.map((v) => ({ variant: v, label: VARIANTS[v].label, ...summarize(rows.get(v)!, scale.label) }));
+  const lines = results.flatMap((x) => (args.variants.length > 1 ? [`${x.variant}: ${x.label}`, ...x.lines] : x.lines));
+  const cmd = `node --import tsx bench/controller.ts --model ${args.model} --requests ${args.requests} --hindsight ${args.hindsight} --threads ${args.threads} --seed ${args.seed}${args.safety === undefined ? '' : ` --safety ${args.safety}`}${args.variants.join(',') === 'default' ? '' : ` --variants ${args.variants.join(',')}`}`;
   console.log(lines.join('\n'));
   mkdirSync('bench/out', { recursive: true });
-  writeFileSync('bench/out/controller.json', JSON.stringify({ args, info: { name: info.name, backend: info.backend, reason: info.reason }, fit, summary, rows }, null, 1));
+  writeFileSync('bench/out/controller.json', JSON.stringify({ args, info: { name: info.name, backend: info.backend, reason: info.reason }, fit,
+    results: results.map(({ variant, summary }) => ({ variant, summary })), rows: Object.fromEntries(rows) }, null, 1));
   const m = describeMachine();
   const md = [
     '# Controller benchmark',
@@ -175,6 +207,7 @@ async function main(): Promise<void> {
     'Does `rank(query, passages, { budgetMs })` meet its budget after calibration, and how accurate is the configuration the',
     'adaptive controller (src/controller/) picks compared with the best configuration that met the budget in hindsight?',
     'Method: see the header of bench/controller.ts. Per-request rows: bench/out/controller.json (not committed).',
+    ...(args.variants.length > 1 ? ['Variants answer the same requests under the same budgets, in rotated order, each with its own calibration.'] : []),
     '',
     '```',
     cmd,
@@ -183,7 +216,7 @@ async function main(): Promise<void> {
     `- model: ${info.name} (${args.model}), ${configs.length} configurations, hindsight over ${hindsight.length} (${args.hindsight}); backend ${info.backend} (${info.reason}), ${args.threads} thread(s), in-thread engine (Node)`,
     `- machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, ${m.runtime}`, // how busy it was: the load-average line below
     `- 1-minute load average: ${loadBefore.toFixed(1)} at the start, ${loadAfter.toFixed(1)} at the end (${m.cores} cores)`,
-    `- calibration (including model load): ${(calibrationMs / 1000).toFixed(1)} s, ${rr.controller.calibration!.samples.length} probes, fit spread ${fit.spread.toFixed(3)} (log units)`,
+    `- calibration (including model load): ${(calibrationMs.get(args.variants[0]!)! / 1000).toFixed(1)} s, ${rr.controller.calibration!.samples.length} probes, fit spread ${fit.spread.toFixed(3)} (log units)`,
     `- accuracy scale: ${scale.label}`,
     '',
     '```',
