@@ -4,7 +4,7 @@
  * budget in hindsight?
  *
  *   node --import tsx bench/controller.ts --model <bundle> [--requests N] [--hindsight all|front]
- *     [--threads T] [--seed S] [--safety K] [--variants default,frozen,no-margin] [--report bench/CONTROLLER.md]
+ *     [--threads T] [--seed S] [--safety K] [--variants default,frozen,no-margin,no-fit] [--report bench/CONTROLLER.md]
  *
  * After calibration, each request (5..100 passages of the demo corpus, cut to varied lengths)
  * is first run with every hindsight configuration (explicit `config`, wall-clock each), then a
@@ -31,10 +31,11 @@ import { describeMachine } from './machine';
  * and each part switched off, to show what it is worth.
  */
 const VARIANTS = {
-  default: { label: 'default (fit + margin + online correction)', options: {} },
-  frozen: { label: 'no online correction (calibration fit only, never refit)', options: { smoothing: 1e-9, refitEvery: 0 } },
-  'no-margin': { label: 'no safety margin (safety 0)', options: { safety: 0 } },
-} satisfies Record<string, { label: string; options: ControllerOptions }>;
+  default: { label: 'default (fit + margin + online correction)', options: {}, startup: 'full' },
+  frozen: { label: 'no online correction (calibration fit only, never refit)', options: { smoothing: 1e-9, refitEvery: 0 }, startup: 'full' },
+  'no-margin': { label: 'no safety margin (safety 0)', options: { safety: 0 }, startup: 'full' },
+  'no-fit': { label: 'no calibration fit (the prior cost model, corrected online)', options: {}, startup: 'none' },
+} satisfies Record<string, { label: string; options: ControllerOptions; startup: 'full' | 'none' }>;
 type Variant = keyof typeof VARIANTS;
 
 interface Args { model: string; requests: number; hindsight: 'all' | 'front'; threads: number; seed: number; report: string; safety: number | undefined; variants: Variant[] }
@@ -141,11 +142,15 @@ async function main(): Promise<void> {
     const t0 = now();
     rerankers.set(v, await createAdaptiveReranker(
       (chooseConfig) => createReranker({ model: args.model, backend: 'wasm', numThreads: args.threads, chooseConfig }),
-      { startup: 'full', calibrationStore: null, ...(args.safety === undefined ? {} : { safety: args.safety }), ...VARIANTS[v].options },
+      { startup: VARIANTS[v].startup, calibrationStore: null,
+        ...(args.safety === undefined ? {} : { safety: args.safety }), ...VARIANTS[v].options },
     ));
     calibrationMs.set(v, now() - t0);
   }
-  const rr = rerankers.get(args.variants[0]!)!;
+  // the hindsight runs and the reported fit: the first calibrated variant
+  const measuredBy = args.variants.find((v) => VARIANTS[v].startup === 'full');
+  if (!measuredBy) throw new Error('--variants: include at least one calibrated variant (default, frozen or no-margin)');
+  const rr = rerankers.get(measuredBy)!;
   const info = await rr.info();
   const configs = info.configurations;
   const scale = accuracyScale(configs);
@@ -153,7 +158,7 @@ async function main(): Promise<void> {
   const hindsight: CalibratedConfig[] = args.hindsight === 'all' ? configs : front;
   const fit = rr.controller.calibration!.fit;
   console.log(`model ${info.name} on ${info.backend}; ${configs.length} configurations, hindsight over ${hindsight.length}; accuracy = ${scale.label}; variants ${args.variants.join(', ')}`);
-  console.log(`calibration (incl. load) ${(calibrationMs.get(args.variants[0]!)! / 1000).toFixed(1)} s; fit spread ${fit.spread.toFixed(3)}; coefficients ${JSON.stringify(fit.coefficients)}`);
+  console.log(`calibration (incl. load) ${(calibrationMs.get(measuredBy)! / 1000).toFixed(1)} s; fit spread ${fit.spread.toFixed(3)}; coefficients ${JSON.stringify(fit.coefficients)}`);
 
   const r = rng(args.seed);
   const rows = new Map<Variant, Row[]>(args.variants.map((v) => [v, []]));
@@ -216,7 +221,7 @@ async function main(): Promise<void> {
     `- model: ${info.name} (${args.model}), ${configs.length} configurations, hindsight over ${hindsight.length} (${args.hindsight}); backend ${info.backend} (${info.reason}), ${args.threads} thread(s), in-thread engine (Node)`,
     `- machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, ${m.runtime}`, // how busy it was: the load-average line below
     `- 1-minute load average: ${loadBefore.toFixed(1)} at the start, ${loadAfter.toFixed(1)} at the end (${m.cores} cores)`,
-    `- calibration (including model load): ${(calibrationMs.get(args.variants[0]!)! / 1000).toFixed(1)} s, ${rr.controller.calibration!.samples.length} probes, fit spread ${fit.spread.toFixed(3)} (log units)`,
+    `- calibration (including model load): ${(calibrationMs.get(measuredBy)! / 1000).toFixed(1)} s, ${rr.controller.calibration!.samples.length} probes, fit spread ${fit.spread.toFixed(3)} (log units)`,
     `- accuracy scale: ${scale.label}`,
     '',
     '```',
