@@ -1,0 +1,171 @@
+"""int8 layer graphs for WASM (issue 13): the layer matmul weights stored as 8-bit integers and
+run by onnxruntime's integer kernels (`DynamicQuantizeLinear` + `MatMulInteger`, i.e.
+`onnxruntime.quantization.quantize_dynamic`). The LoRA products (their B operand is a graph
+input) and attention's activation x activation products stay float.
+
+The PyTorch side rounds each weight matrix to the same grid first (`fake_quant_`), so the ONNX
+integer weights dequantize to exactly the PyTorch weights; what remains between PyTorch and ONNX
+is the per-tensor 8-bit rounding of the matmul inputs at run time (`DynamicQuantizeLinear`), which
+depends on the batch (its min and max), hence a looser golden tolerance (`GOLDEN_TOLERANCE`).
+
+Weight formats (`WeightFormat`):
+  * `u8`  : uint8, asymmetric (zero point), per tensor   (QUInt8, onnxruntime's default)
+  * `s8`  : int8, symmetric, per tensor                  (QInt8)
+  * `u8c` / `s8c`: the same per output channel
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import onnx
+import torch
+from onnx import numpy_helper, TensorProto
+
+WeightFormat = Literal["u8", "s8", "u8c", "s8c"]
+WEIGHT_FORMATS: tuple[str, ...] = ("u8", "s8", "u8c", "s8c")
+# the bundle's default: the fastest form on onnxruntime-web WASM in bench/int8-kernels.ts
+DEFAULT_FORMAT: WeightFormat = "s8c"
+# |ONNX int8 - PyTorch| on a golden score: activations are rounded to 8 bits per batch at run time
+GOLDEN_TOLERANCE = 0.05
+
+
+def _qrange(fmt: str) -> tuple[int, int]:
+    return (-127, 127) if fmt.startswith("s8") else (0, 255)
+
+
+def quant_params(w: np.ndarray, fmt: str) -> tuple[np.ndarray, np.ndarray]:
+    """Scale and zero point of a [in, out] matmul weight the way onnxruntime's quantizer
+    computes them (quant_utils.compute_scale_zp): per tensor, or per output column (axis 1)."""
+    axis = (0,) if fmt.endswith("c") else None
+    rmin = np.minimum(w.min(axis=axis, keepdims=axis is not None), 0).astype(np.float32)
+    rmax = np.maximum(w.max(axis=axis, keepdims=axis is not None), 0).astype(np.float32)
+    qmin, qmax = _qrange(fmt)
+    if fmt.startswith("s8"):
+        absmax = np.maximum(np.abs(rmin), np.abs(rmax))
+        scale = (2 * absmax / np.float32(qmax - qmin)).astype(np.float32)
+        zp = np.zeros_like(scale)
+    else:
+        scale = ((rmax - rmin) / np.float32(qmax - qmin)).astype(np.float32)
+        safe = np.where(scale == 0, np.float32(1), scale)
+        zp = np.clip(np.round(qmin - rmin / safe), qmin, qmax).astype(np.float32)
+    scale = np.where(scale == 0, np.float32(1), scale).astype(np.float32)
+    return scale, zp
+
+
+def fake_quant(w: np.ndarray, fmt: str) -> np.ndarray:
+    """w rounded to its 8-bit grid and back to float32 (w is [in, out], as the ONNX MatMul sees it)."""
+    scale, zp = quant_params(w, fmt)
+    qmin, qmax = _qrange(fmt)
+    q = np.clip(np.round(w / scale) + zp, qmin, qmax)
+    return ((q - zp) * scale).astype(np.float32)
+
+
+@torch.no_grad()
+def fake_quant_(model, fmt: str) -> None:
+    """Round every layer matmul weight (q, k, v, o, ffn_in, ffn_out; nn.Linear weight [out, in])
+    of `model.layers` to the int8 grid in place. Embeddings, exit heads and adapters are left alone."""
+    for layer in model.layers:
+        for mod in layer.modules():
+            if isinstance(mod, torch.nn.Linear):
+                w = mod.weight.detach().numpy().T  # [in, out], as exported
+                mod.weight.copy_(torch.from_numpy(np.ascontiguousarray(fake_quant(w, fmt).T)))
+
+
+def fold_casts(m: onnx.ModelProto) -> onnx.ModelProto:
+    """Turn `Cast(initializer)` nodes (the float16 storage of mrr/precision.py) back into float32
+    initializers, so the quantizer sees plain float MatMul weights."""
+    g = m.graph
+    inits = {i.name: i for i in g.initializer}
+    keep, drop = [], set()
+    for n in g.node:
+        if n.op_type == "Cast" and n.input[0] in inits and n.attribute[0].i == TensorProto.FLOAT:
+            w = numpy_helper.to_array(inits[n.input[0]]).astype(np.float32)
+            g.initializer.append(numpy_helper.from_array(w, n.output[0]))
+            drop.add(n.input[0])
+        else:
+            keep.append(n)
+    del g.node[:]
+    g.node.extend(keep)
+    rest = [i for i in g.initializer if i.name not in drop]
+    del g.initializer[:]
+    g.initializer.extend(rest)
+    return m
+
+
+def weight_matmuls(m: onnx.ModelProto, min_size: int = 1024) -> list[str]:
+    """Names of the MatMul nodes whose second operand is a float initializer of at least
+    `min_size` elements: the layer's weight products (not LoRA, not attention)."""
+    inits = {i.name: i for i in m.graph.initializer}
+    out = []
+    for n in m.graph.node:
+        if n.op_type == "MatMul" and n.input[1] in inits:
+            i = inits[n.input[1]]
+            if i.data_type == TensorProto.FLOAT and int(np.prod(i.dims)) >= min_size:
+                out.append(n.name)
+    return out
+
+
+def quantize_graph(src: Path, dst: Path, fmt: str = DEFAULT_FORMAT) -> list[str]:
+    """Write `dst`: the graph `src` (external data allowed) with its weight MatMuls as
+    DynamicQuantizeLinear + MatMulInteger, weights in `fmt`. Returns the quantized node names."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    import tempfile
+    m = fold_casts(onnx.load(str(src)))
+    for n_i, n in enumerate(m.graph.node):  # the quantizer selects nodes by name
+        if not n.name:
+            n.name = f"{n.op_type}_{n_i}"
+    nodes = weight_matmuls(m)
+    with tempfile.TemporaryDirectory() as td:
+        tmp = Path(td) / "float.onnx"
+        onnx.save(m, str(tmp))
+        quantize_dynamic(str(tmp), str(dst), weight_type=QuantType.QInt8 if fmt.startswith("s8") else QuantType.QUInt8,
+                         per_channel=fmt.endswith("c"), nodes_to_quantize=nodes, op_types_to_quantize=["MatMul"],
+                         extra_options={"MatMulConstBOnly": True})
+    out = onnx.load(str(dst))
+    out.graph.name = m.graph.name
+    onnx.checker.check_model(out)
+    onnx.save(out, str(dst))
+    return nodes
+
+
+def quantize_static_qdq(src: Path, dst: Path, feeds: list[dict[str, np.ndarray]], per_channel: bool = True) -> None:
+    """QDQ static quantization (activations uint8 with scales calibrated on `feeds`, weights int8):
+    measured against the dynamic form in bench/int8-kernels.ts; not used by the bundle."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    import tempfile
+    m = fold_casts(onnx.load(str(src)))
+    for n_i, n in enumerate(m.graph.node):
+        if not n.name:
+            n.name = f"{n.op_type}_{n_i}"
+    nodes = weight_matmuls(m)
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.it = iter(feeds)
+
+        def get_next(self):
+            return next(self.it, None)
+
+    with tempfile.TemporaryDirectory() as td:
+        tmp = Path(td) / "float.onnx"
+        onnx.save(m, str(tmp))
+        quantize_static(str(tmp), str(dst), Reader(), quant_format=QuantFormat.QDQ, per_channel=per_channel,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, nodes_to_quantize=nodes,
+                        op_types_to_quantize=["MatMul"])
+
+
+def int8_weights(path: Path) -> dict[str, np.ndarray]:
+    """The dequantized weights of a quantized graph's MatMulInteger nodes, keyed by node output."""
+    m = onnx.load(str(path))
+    inits = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
+    out = {}
+    for n in m.graph.node:
+        if n.op_type == "MatMulInteger" and n.input[1] in inits:
+            q = inits[n.input[1]].astype(np.float32)
+            zp = inits[n.input[3]].astype(np.float32) if len(n.input) > 3 and n.input[3] in inits else 0.0
+            # the scale: the Mul after MatMulInteger multiplies by a_scale * b_scale; b_scale is an initializer
+            scale = next(inits[x] for x in inits if x == n.input[1].replace("_quantized", "_scale"))
+            out[n.output[0]] = (q - zp) * scale
+    return out
