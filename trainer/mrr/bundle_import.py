@@ -35,15 +35,21 @@ def _initializers(path: Path) -> dict[str, np.ndarray]:
     raw = {i.name: numpy_helper.to_array(i, base_dir=str(path.parent)) for i in graph.initializer}
     out: dict[str, np.ndarray] = {}
     for name, a in raw.items():
-        if name.endswith("_scale"):
+        if name.endswith("_scale") or name.endswith("_zero_point"):
             continue
-        if name.endswith("_q"):
+        if name.endswith("_quantized"):  # int8 layer graphs (mrr/int8.py): (q - zero point) * scale, per column
+            base = name[:-len("_quantized")]
+            zp = raw[base + "_zero_point"].astype(np.float32) if base + "_zero_point" in raw else np.float32(0)
+            out[base] = (a.astype(np.float32) - zp) * raw[base + "_scale"].astype(np.float32)
+        elif name.endswith("_q"):
             base = name[:-2]
             out[base] = a.astype(np.float32) * raw[base + "_scale"].astype(np.float32)
         elif name.endswith("_f16"):
             out[name[:-4]] = a.astype(np.float32)
         else:
             out[name] = a.astype(np.float32)
+    for name in [n for n in out if n.endswith("_Transposed")]:  # onnxruntime's quantizer turns Gemm(transB) into Gemm(W^T)
+        out[name[:-len("_Transposed")]] = out.pop(name).T.copy()
     for node in graph.node:
         if node.op_type == "Identity" and node.input[0] in out:
             out[node.output[0]] = out[node.input[0]]
@@ -63,7 +69,7 @@ def config_of(manifest: dict) -> ModelConfig:
 
 
 @torch.no_grad()
-def check_golden(model: MatryoshkaReranker, golden: dict, where: str) -> float:
+def check_golden(model: MatryoshkaReranker, golden: dict, where: str, precision: str = "float16") -> float:
     """Score the bundle's golden rows; raise if any differs from its recorded score by more than
     the file's tolerance. Returns the largest difference."""
     worst = 0.0
@@ -73,10 +79,12 @@ def check_golden(model: MatryoshkaReranker, golden: dict, where: str) -> float:
         ps = [ids[2 + q:2 + q + p] for ids, q, p in zip(case["inputIds"], case["qLens"], case["pLens"])]
         rows = build_rows(qs, ps)
         got = model(rows.input_ids, rows.token_type_ids, rows.q_lens, rows.p_lens, arch, exits={arch.depth})[arch.depth]
-        worst = max(worst, float((got - torch.tensor(case["scores"])).abs().max()))
-    if worst > golden["tolerance"]:
+        want = case["scoresByPrecision"][precision] if precision != "float16" else case["scores"]
+        worst = max(worst, float((got - torch.tensor(want)).abs().max()))
+    tol = golden["precisions"][precision]["tolerance"] if precision != "float16" else golden["tolerance"]
+    if worst > tol:
         raise ValueError(f"bundle {where}: read back, its golden scores differ by {worst:.2e} "
-                         f"(> {golden['tolerance']}); the bundle does not match this reader (docs/bundle-format.md)")
+                         f"(> {tol}, {precision}); the bundle does not match this reader (docs/bundle-format.md)")
     return worst
 
 
@@ -118,8 +126,13 @@ def load_bundle(folder: str | Path, verify: bool = True) -> MatryoshkaReranker:
         raise ValueError(f"bundle {folder}: tensors missing {sorted(missing)[:5]}, unexpected {sorted(extra)[:5]}")
     model.load_state_dict(state)
     model.eval()
+    if manifest.get("precision") == "int8":
+        # score as the int8 graphs compute: activations rounded to 8 bits at each layer matmul
+        from .int8 import simulate_int8
+        model.int8 = simulate_int8(model).attach()
     if verify and manifest.get("golden") and (folder / manifest["golden"]).exists():
-        check_golden(model, json.loads((folder / manifest["golden"]).read_text()), str(folder))
+        check_golden(model, json.loads((folder / manifest["golden"]).read_text()), str(folder),
+                     manifest.get("precision", "float16"))
     return model
 
 

@@ -30,7 +30,10 @@ def golden_configs(cfg) -> list[SubArch]:
 
 
 @torch.no_grad()
-def export_golden(model, enc: Encoder, out: Path) -> list[str]:
+def export_golden(model, enc: Encoder, out: Path, precision: str = "float16") -> list[str]:
+    """precision "int8": each case also gets `scoresByPrecision.int8`, the scores with the int8
+    graphs' run-time activation rounding simulated (mrr/int8.py), checked within
+    `precisions.int8.tolerance`; `scores` stay the float compute of the stored weights."""
     model.eval()
     cases = []
     for i, arch in enumerate(golden_configs(model.cfg)):
@@ -42,7 +45,16 @@ def export_golden(model, enc: Encoder, out: Path) -> list[str]:
                       "inputIds": [rows.input_ids[b, :n].tolist() for b, n in enumerate(lengths)],
                       "qLens": rows.q_lens.tolist(), "pLens": rows.p_lens.tolist(), "truncated": rows.truncated,
                       "scores": scores.tolist()})
-    (out / "golden.json").write_text(json.dumps({"tolerance": 1e-3, "cases": cases}))
+        if precision == "int8":
+            from .int8 import simulate_int8
+            with simulate_int8(model):
+                s8 = model(rows.input_ids, rows.token_type_ids, rows.q_lens, rows.p_lens, arch, exits={arch.depth})[arch.depth]
+            cases[-1]["scoresByPrecision"] = {"int8": s8.tolist()}
+    doc = {"tolerance": 1e-3, "cases": cases}
+    if precision == "int8":
+        from .int8 import GOLDEN_TOLERANCE
+        doc["precisions"] = {"int8": {"tolerance": GOLDEN_TOLERANCE}}
+    (out / "golden.json").write_text(json.dumps(doc))
     return [c["name"] for c in cases]
 
 

@@ -156,16 +156,42 @@ def quantize_static_qdq(src: Path, dst: Path, feeds: list[dict[str, np.ndarray]]
                         op_types_to_quantize=["MatMul"])
 
 
-def int8_weights(path: Path) -> dict[str, np.ndarray]:
-    """The dequantized weights of a quantized graph's MatMulInteger nodes, keyed by node output."""
-    m = onnx.load(str(path))
-    inits = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
-    out = {}
-    for n in m.graph.node:
-        if n.op_type == "MatMulInteger" and n.input[1] in inits:
-            q = inits[n.input[1]].astype(np.float32)
-            zp = inits[n.input[3]].astype(np.float32) if len(n.input) > 3 and n.input[3] in inits else 0.0
-            # the scale: the Mul after MatMulInteger multiplies by a_scale * b_scale; b_scale is an initializer
-            scale = next(inits[x] for x in inits if x == n.input[1].replace("_quantized", "_scale"))
-            out[n.output[0]] = (q - zp) * scale
-    return out
+def fake_quant_activation(x: torch.Tensor) -> torch.Tensor:
+    """onnxruntime's DynamicQuantizeLinear and back: x rounded to uint8 with one scale and zero
+    point for the whole tensor (its min and max, widened to include 0). The gradient passes
+    straight through (quantization-aware training can use it as is)."""
+    lo = torch.clamp(x.detach().min(), max=0.0)
+    hi = torch.clamp(x.detach().max(), min=0.0)
+    scale = (hi - lo) / 255.0
+    if float(scale) == 0.0:
+        return x
+    zp = torch.clamp(torch.round(-lo / scale), 0, 255)
+    q = torch.clamp(torch.round(x.detach() / scale) + zp, 0, 255)
+    return x + ((q - zp) * scale - x).detach()
+
+
+class simulate_int8:
+    """Context manager (or `.attach()` for good): every layer matmul of `model` rounds its input
+    as the int8 graphs do at run time (`fake_quant_activation`). With `fake_quant_` weights, the
+    PyTorch model then computes what onnxruntime's MatMulInteger graphs compute, up to ties."""
+
+    def __init__(self, model):
+        self.model, self.handles = model, []
+
+    def attach(self):
+        for layer in self.model.layers:
+            for mod in layer.modules():
+                if isinstance(mod, torch.nn.Linear):
+                    self.handles.append(mod.register_forward_pre_hook(lambda _m, args: (fake_quant_activation(args[0]),)))
+        return self
+
+    def detach(self):
+        for h in self.handles:
+            h.remove()
+        self.handles = []
+
+    def __enter__(self):
+        return self.attach()
+
+    def __exit__(self, *exc):
+        self.detach()
