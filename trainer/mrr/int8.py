@@ -27,8 +27,9 @@ WeightFormat = Literal["u8", "s8", "u8c", "s8c"]
 WEIGHT_FORMATS: tuple[str, ...] = ("u8", "s8", "u8c", "s8c")
 # the bundle's default: the fastest form on onnxruntime-web WASM in bench/int8-kernels.ts
 DEFAULT_FORMAT: WeightFormat = "s8c"
-# |ONNX int8 - PyTorch| on a golden score: activations are rounded to 8 bits per batch at run time
-GOLDEN_TOLERANCE = 0.05
+# |ONNX int8 - PyTorch| on a golden score (one row per batch): PyTorch simulates the run-time 8-bit
+# rounding of activations, but a value on a rounding boundary can land on either side (tiny model: 9.4e-3)
+GOLDEN_TOLERANCE = 0.03
 
 
 def _qrange(fmt: str) -> tuple[int, int]:
