@@ -2,7 +2,8 @@
  * int8 kernels on onnxruntime-web WASM in Node (issue 13): one layer graph (plain twin) and the
  * single full graph of a bundle, in float32 and in every int8 form (dynamic quantization:
  * DynamicQuantizeLinear + MatMulInteger with uint8/int8 weights, per tensor or per channel; and
- * QDQ static), timed interleaved (each round runs every variant, the order rotating), medians.
+ * QDQ static; for the full graph also `q8`, transformers.js's own q8 recipe: int8 per tensor, the
+ * embeddings table too), timed interleaved (each round runs every variant, the order rotating), medians.
  *
  *   cd trainer && .venv/bin/python tools/int8_variants.py --bundle ../models/minilm-l6-scifact \
  *       --data ../../shared/datasets/scifact --out runs/int8-bench
@@ -18,7 +19,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-web';
 
-interface Meta { shape: [number, number]; layer: number; variants: string[]; bytes: Record<string, number> }
+interface Meta { shape: [number, number]; layer: number; variants: string[]; hfVariants?: string[]; bytes: Record<string, number> }
 
 const { values } = parseArgs({
   options: {
@@ -61,7 +62,8 @@ function maxDiff(a: ort.Tensor, b: ort.Tensor): number {
 }
 
 async function family(name: 'layer' | 'hf'): Promise<void> {
-  const variants = meta.variants.filter((v) => !values.only || v === 'fp32' || values.only.split(',').includes(v));
+  const all = name === 'hf' ? meta.hfVariants ?? meta.variants : meta.variants;
+  const variants = all.filter((v) => !values.only || v === 'fp32' || values.only.split(',').includes(v));
   const sessions = new Map<string, ort.InferenceSession>();
   for (const v of variants) {
     sessions.set(v, await ort.InferenceSession.create(new Uint8Array(readFileSync(join(dir, `${name}.${v}.onnx`))),

@@ -48,6 +48,9 @@ def export_bundle(model: MatryoshkaReranker, tokenizer_json: Path, out: Path, na
     golden = export_golden(model, Encoder(load_tokenizer(out / "tokenizer.json")), out, precision)
     if hf:
         export_hf(model, out, out / "hf")
+        if precision == "int8":  # the transformers.js q8 peer of the benchmark (bench/scenarios/transformersjs.ts)
+            from .int8 import quantize_q8_like_transformersjs
+            quantize_q8_like_transformersjs(out / "hf" / "onnx" / "model.onnx", out / "hf" / "onnx" / "model_quantized.onnx")
     manifest = {
         "format": "matryoshka-reranker", "formatVersion": 1, "name": name, "base": base,
         "architecture": {"type": "bert", "hiddenSize": cfg.hidden, "numLayers": cfg.layers, "numHeads": cfg.heads,

@@ -75,18 +75,24 @@ def fake_quant_(model, fmt: str) -> None:
 
 
 def fold_casts(m: onnx.ModelProto) -> onnx.ModelProto:
-    """Turn `Cast(initializer)` nodes (the float16 storage of mrr/precision.py) back into float32
-    initializers, so the quantizer sees plain float MatMul weights."""
+    """Turn `Cast(initializer)` nodes (the float16 storage of mrr/precision.py) and `Mul` of two
+    such (the int8 word-embedding rows times their scale) back into float32 initializers, so the
+    quantizer sees plain float weights."""
     g = m.graph
     inits = {i.name: i for i in g.initializer}
     keep, drop = [], set()
-    for n in g.node:
+    for n in g.node:  # nodes are in topological order: a Mul's folded Casts come first
         if n.op_type == "Cast" and n.input[0] in inits and n.attribute[0].i == TensorProto.FLOAT:
             w = numpy_helper.to_array(inits[n.input[0]]).astype(np.float32)
-            g.initializer.append(numpy_helper.from_array(w, n.output[0]))
-            drop.add(n.input[0])
+        elif n.op_type == "Mul" and all(x in inits for x in n.input):
+            w = numpy_helper.to_array(inits[n.input[0]]) * numpy_helper.to_array(inits[n.input[1]])
         else:
             keep.append(n)
+            continue
+        init = numpy_helper.from_array(w.astype(np.float32), n.output[0])
+        g.initializer.append(init)
+        inits[n.output[0]] = init
+        drop.update(n.input)
     del g.node[:]
     g.node.extend(keep)
     rest = [i for i in g.initializer if i.name not in drop]
@@ -196,3 +202,21 @@ class simulate_int8:
 
     def __exit__(self, *exc):
         self.detach()
+
+
+def quantize_q8_like_transformersjs(src: Path, dst: Path) -> None:
+    """The single full graph quantized the way transformers.js's own conversion makes its default
+    WASM dtype `q8` (its scripts/quantize.py, `quantize_q8`): onnxruntime's ONNXQuantizer in
+    IntegerOps mode over every integer op type (MatMul, Gather of the embeddings, ...), weights
+    QInt8 per tensor (no Conv in the graph), activations uint8, MatMulConstBOnly. Written to
+    hf/onnx/model_quantized.onnx, the file transformers.js reads for `dtype: 'q8'`."""
+    from onnxruntime.quantization import QuantType
+    from onnxruntime.quantization.onnx_quantizer import ONNXQuantizer
+    from onnxruntime.quantization.quant_utils import QuantizationMode
+    from onnxruntime.quantization.registry import IntegerOpsRegistry
+    m = fold_casts(onnx.load(str(src)))
+    q = ONNXQuantizer(m, False, False, QuantizationMode.IntegerOps, False, QuantType.QInt8, QuantType.QUInt8,
+                      None, [], [], set(IntegerOpsRegistry.keys()),
+                      {"EnableSubgraph": True, "MatMulConstBOnly": True})
+    q.quantize_model()
+    onnx.save(q.model.model, str(dst))

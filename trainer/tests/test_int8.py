@@ -21,8 +21,7 @@ from mrr.tiny import TINY, tiny_model
 def bundle(tmp_path_factory):
     out = tmp_path_factory.mktemp("tiny-int8")
     model = tiny_model()
-    export_bundle(model, tokenizer_path(), out, "tiny", "random", config_grid(TINY.layers, TINY.exits), hf=False,
-                  precision="int8")
+    export_bundle(model, tokenizer_path(), out, "tiny", "random", config_grid(TINY.layers, TINY.exits), precision="int8")
     return out, model  # model now holds the int8-grid weights
 
 
@@ -103,3 +102,28 @@ def test_simulation_rounds_only_inside_the_context():
         b = model(x, tt, ql, pl, SubArch(TINY.layers))[TINY.layers]
     c = model(x, tt, ql, pl, SubArch(TINY.layers))[TINY.layers]
     assert torch.equal(a, c) and not torch.equal(a, b)
+
+
+def test_hf_q8_is_the_transformersjs_recipe(bundle):
+    """hf/onnx/model_quantized.onnx (transformers.js `dtype: 'q8'`): every weight product and the
+    word-embedding table 8-bit, per tensor; its logits follow the float single graph."""
+    import onnxruntime as ort
+    out, model = bundle
+    q8 = onnx.load(str(out / "hf" / "onnx" / "model_quantized.onnx")).graph
+    inits = {i.name: i for i in q8.initializer}
+    ops = [n.op_type for n in q8.node]
+    assert ops.count("MatMulInteger") >= 6 * TINY.layers  # the layers (and the head where it is a MatMul)
+    assert not [n for n in q8.node if n.op_type == "MatMul" and n.input[1] in inits]
+    gathers = [n for n in q8.node if n.op_type == "Gather" and n.input[0] in inits and len(inits[n.input[0]].dims) == 2]
+    word = [n for n in gathers if inits[n.input[0]].dims[0] == TINY.vocab_size]
+    assert word and inits[word[0].input[0]].data_type in (onnx.TensorProto.INT8, onnx.TensorProto.UINT8)  # 8-bit table
+    scales = [i for i in q8.initializer if i.name.endswith("_scale")]
+    assert scales and all(len(i.dims) == 0 for i in scales)  # per tensor
+    enc = Encoder(load_tokenizer(out / "tokenizer.json"))
+    from mrr.golden import GOLDEN_PASSAGES
+    rows = enc.pairs("vitamin d and infections", GOLDEN_PASSAGES)
+    mask = (rows.input_ids != 0).long()
+    feed = {"input_ids": rows.input_ids.numpy(), "attention_mask": mask.numpy(), "token_type_ids": rows.token_type_ids.numpy()}
+    run = lambda f: ort.InferenceSession(str(out / "hf" / "onnx" / f), providers=["CPUExecutionProvider"]).run(None, feed)[0][:, 0]
+    full, quant = run("model.onnx"), run("model_quantized.onnx")
+    assert 0 < np.abs(full - quant).max() < 0.5

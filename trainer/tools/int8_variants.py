@@ -18,7 +18,8 @@ import onnxruntime as rt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mrr.data import Encoder, load_tokenizer  # noqa: E402
-from mrr.int8 import WEIGHT_FORMATS, fold_casts, quantize_graph, quantize_static_qdq  # noqa: E402
+from mrr.int8 import (WEIGHT_FORMATS, fold_casts, quantize_graph, quantize_q8_like_transformersjs,  # noqa: E402
+                       quantize_static_qdq)
 
 
 def batches(data: Path, enc: Encoder, n: int, size: int = 8):
@@ -79,7 +80,9 @@ def main():
             quantize_graph(src, out / f"{name}.{fmt}.onnx", fmt)
     quantize_static_qdq(layer, out / "layer.qdq.onnx", feeds_l[1:])
     quantize_static_qdq(hf, out / "hf.qdq.onnx", [{k: v for k, v in b.items()} for b in bs[1:]])
+    quantize_q8_like_transformersjs(hf, out / "hf.q8.onnx")
     meta["variants"] = ["fp32", *WEIGHT_FORMATS, "qdq"]
+    meta["hfVariants"] = [*meta["variants"], "q8"]
     meta["bytes"] = {f.name: f.stat().st_size for f in sorted(out.glob("*.onnx"))}
     (out / "meta.json").write_text(json.dumps(meta, indent=1))
     print(json.dumps(meta, indent=1))
