@@ -56,6 +56,24 @@ def _initializers(path: Path) -> dict[str, np.ndarray]:
     return out
 
 
+def layer_matrices(inits: dict[str, np.ndarray], file: str) -> dict[str, np.ndarray]:
+    """The six weight matrices of a layer graph's initializers, as nn.Linear weights [out, in]."""
+    mats = [k for k in inits if k.startswith("onnx::MatMul_")]
+    if len(mats) != len(MATRICES):
+        raise ValueError(f"{file}: expected {len(MATRICES)} weight matrices, found {len(mats)}")
+    mats.sort(key=lambda k: int(k.rsplit("_", 1)[1]))
+    return {t: inits[k].T.copy() for t, k in zip(MATRICES, mats)}  # [in,out] -> [out,in]
+
+
+@torch.no_grad()
+def sync_layer_weights_(model: MatryoshkaReranker, folder: Path, layer_files: list[str]) -> None:
+    """Set the model's layer matrices to exactly what the graphs hold (int8 export: onnxruntime's
+    quantizer recomputes each scale, which can differ from ours in the last bit)."""
+    for l, file in enumerate(layer_files, start=1):
+        for t, w in layer_matrices(_initializers(folder / file), file).items():
+            getattr(model.layers[l - 1], t).weight.copy_(torch.from_numpy(w))
+
+
 def config_of(manifest: dict) -> ModelConfig:
     a = manifest["architecture"]
     names = manifest["adapters"]["names"]
@@ -105,12 +123,8 @@ def load_bundle(folder: str | Path, verify: bool = True) -> MatryoshkaReranker:
         state["embeddings." + k.removeprefix("emb.")] = torch.from_numpy(v)
     for l, file in enumerate(manifest["graphs"]["layers"], start=1):
         inits = _initializers(folder / file)
-        mats = [k for k in inits if k.startswith("onnx::MatMul_")]
-        if len(mats) != len(MATRICES):
-            raise ValueError(f"{file}: expected {len(MATRICES)} weight matrices, found {len(mats)}")
-        mats.sort(key=lambda k: int(k.rsplit("_", 1)[1]))
-        for t, k in zip(MATRICES, mats):
-            state[f"layers.{l - 1}.{t}.weight"] = torch.from_numpy(inits[k].T.copy())  # [in,out] -> [out,in]
+        for t, w in layer_matrices(inits, file).items():
+            state[f"layers.{l - 1}.{t}.weight"] = torch.from_numpy(w)
         for k, v in inits.items():
             if k.startswith("layer."):
                 state[f"layers.{l - 1}.{k.removeprefix('layer.')}"] = torch.from_numpy(v)

@@ -44,6 +44,9 @@ def export_bundle(model: MatryoshkaReranker, tokenizer_json: Path, out: Path, na
     cfg = model.cfg
     export_tokenizer(tokenizer_json, out)
     graphs = export_graphs(model, out, precision)
+    if precision == "int8":  # golden vectors from exactly the weights the graphs hold
+        from .bundle_import import sync_layer_weights_
+        sync_layer_weights_(model, out, graphs["layers"])
     adapters = export_adapters(model, out)
     golden = export_golden(model, Encoder(load_tokenizer(out / "tokenizer.json")), out, precision)
     if hf:

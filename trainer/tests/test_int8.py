@@ -71,6 +71,8 @@ def test_read_back_gives_the_exact_int8_weights(bundle):
     want = model.state_dict()
     for name, t in back.state_dict().items():
         assert torch.allclose(t, want[name], atol=1e-6, rtol=0), name
+    from mrr.bundle_import import check_golden
+    assert check_golden(back, json.loads((out / "golden.json").read_text()), "tiny", "int8") < 1e-5
 
 
 def test_onnx_int8_matches_pytorch_within_tolerance(bundle):
