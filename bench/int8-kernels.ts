@@ -8,16 +8,21 @@
  *   cd trainer && .venv/bin/python tools/int8_variants.py --bundle ../models/minilm-l6-scifact \
  *       --data ../../shared/datasets/scifact --out runs/int8-bench
  *   node --import tsx bench/int8-kernels.ts [--dir trainer/runs/int8-bench] [--runs 7] [--threads 1]
+ *       [--bundles models/minilm-l6-scifact,trainer/runs/int8-shipped [--engine-only]]
  *
  * Prints per variant: median ms, ratio to float32, and the largest output change against float32
  * (layer: hidden_out and score; full graph: logits) on real scifact rows (batch 8 x ~200 tokens).
- * Times are printed, never asserted; the machine's load average is printed beside them.
+ * With `--bundles float,int8`, also the whole engine (src/engine.ts, WASM): the same query and
+ * 8 passages ranked at the full configuration by each bundle, interleaved with one run of
+ * transformers.js's q8 graph on the same rows (hf.q8.onnx: the kernels of the q8 peer, without
+ * the library around them), and the largest score change. Times are printed, never asserted; the machine's load average is printed beside them.
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-web';
+import { Engine } from '../src/engine';
 
 interface Meta { shape: [number, number]; layer: number; variants: string[]; hfVariants?: string[]; bytes: Record<string, number> }
 
@@ -27,6 +32,8 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '7' },
     threads: { type: 'string', default: '1' },
     only: { type: 'string' },
+    bundles: { type: 'string' },
+    'engine-only': { type: 'boolean', default: false },
   },
 });
 const dir = values.dir!;
@@ -96,5 +103,48 @@ async function family(name: 'layer' | 'hf'): Promise<void> {
 }
 
 console.log(`onnxruntime-web ${ort.env.versions.web} WASM, ${ort.env.wasm.numThreads} thread(s), dir ${dir}`);
-await family('layer');
-await family('hf');
+/** The whole engine, bundle against bundle (the first is the reference). */
+async function engines(bundles: string[]): Promise<void> {
+  const { query, passages } = JSON.parse(readFileSync(join(dir, 'texts.json'), 'utf8')) as { query: string; passages: string[] };
+  const list: { dir: string; engine: Engine; times: number[]; scores: number[] }[] = [];
+  for (const b of bundles) {
+    const engine = await Engine.create({ model: b, backend: 'wasm', numThreads: ort.env.wasm.numThreads as number, progressiveLoad: false, batchSize: 8 });
+    const r = await engine.rank(query, passages); // warm-up; its scores are compared
+    list.push({ dir: b, engine, times: [], scores: r.results.sort((x, y) => x.index - y.index).map((x) => x.score) });
+  }
+  // transformers.js's q8 graph of the same weights (hf.q8.onnx) on the same 8 rows, one session run
+  const q8 = await ort.InferenceSession.create(new Uint8Array(readFileSync(join(dir, 'hf.q8.onnx'))), { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+  await q8.run(feeds.hf!);
+  const q8Times: number[] = [];
+  const loads: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    loads.push(loadavg()[0]!);
+    for (let i = 0; i <= list.length; i++) {
+      const k = (i + r) % (list.length + 1);
+      const t0 = performance.now();
+      if (k === list.length) {
+        await q8.run(feeds.hf!);
+        q8Times.push(performance.now() - t0);
+        continue;
+      }
+      await list[k]!.engine.rank(query, passages);
+      list[k]!.times.push(performance.now() - t0);
+    }
+  }
+  await q8.release();
+  const base = median(list[0]!.times);
+  console.log(`\nengine, full configuration, 1 query x ${passages.length} passages, ${runs} interleaved rounds, load average ${median(loads).toFixed(1)}`);
+  console.log('bundle | median ms | ratio to first | max |score diff| vs first');
+  for (const e of list) {
+    const d = Math.max(...e.scores.map((s, i) => Math.abs(s - list[0]!.scores[i]!)));
+    console.log(`${e.dir} | ${median(e.times).toFixed(1)} | ${(median(e.times) / base).toFixed(2)} | ${d.toFixed(4)}`);
+    await e.engine.dispose();
+  }
+  console.log(`transformers.js q8 graph (hf.q8.onnx, one session run, same rows) | ${median(q8Times).toFixed(1)} | ${(median(q8Times) / base).toFixed(2)} | -`);
+}
+
+if (values.bundles) await engines(values.bundles.split(','));
+if (!values['engine-only']) {
+  await family('layer');
+  await family('hf');
+}

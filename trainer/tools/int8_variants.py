@@ -37,7 +37,7 @@ def batches(data: Path, enc: Encoder, n: int, size: int = 8):
         ids = r.input_ids.numpy()
         out.append({"input_ids": ids, "token_type_ids": r.token_type_ids.numpy(),
                     "attention_mask": (ids != 0).astype(np.int64)})
-    return out
+    return out, {"query": queries[0], "passages": docs[:size]}
 
 
 def main():
@@ -50,7 +50,8 @@ def main():
     bundle, out = Path(a.bundle), Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     enc = Encoder(load_tokenizer(bundle / "tokenizer.json"))
-    bs = batches(Path(a.data), enc, 9)
+    bs, texts = batches(Path(a.data), enc, 9)
+    (out / "texts.json").write_text(json.dumps(texts))
     emb = rt.InferenceSession(str(bundle / "embeddings.onnx"), providers=["CPUExecutionProvider"])
     feeds_l = []
     hidden_chain = []
