@@ -25,7 +25,8 @@ from onnx import numpy_helper, TensorProto
 
 WeightFormat = Literal["u8", "s8", "u8c", "s8c"]
 WEIGHT_FORMATS: tuple[str, ...] = ("u8", "s8", "u8c", "s8c")
-# the bundle's default: the fastest form on onnxruntime-web WASM in bench/int8-kernels.ts
+# the bundle's form: in bench/int8-kernels.ts (onnxruntime-web WASM) no int8 form was reliably faster
+# than another, and per-channel int8 weights halve the score change against float
 DEFAULT_FORMAT: WeightFormat = "s8c"
 # |ONNX int8 - PyTorch| on a golden score (one row per batch): PyTorch simulates the run-time 8-bit
 # rounding of activations, but a value on a rounding boundary can land on either side (tiny model: 9.4e-3)
