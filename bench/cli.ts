@@ -2,7 +2,7 @@
  * The benchmark's command line (Node):
  *   npm run bench -- --dataset <BEIR dir> [--split test] --model <bundle dir>
  *     [--configs all|name,...] [--queries N] [--top-k 100] [--backend wasm|webgpu]
- *     [--progressive 2:20,6[;...]] --out <file.json>
+ *     [--progressive 2:20,6[;...]] [--peer-dtype fp32|q8] --out <file.json>
  * `--split` may carry a query half of the shared dev split (docs/dev-split.md):
  * `--split train:dev` evaluates scifact's dev queries, `train:test` the others.
  * Runs the suite in Node (bench/suite-node.ts), writes the JSON report (bench/report.ts) and
@@ -14,11 +14,12 @@ import { formatTable } from './report';
 import { parseSchedules } from './scenarios/progressive';
 import { ArgsError, positiveInt, type BenchSettings } from './settings';
 import { runBenchmark, writeReport } from './suite-node';
+import type { PeerDtype } from './scenarios/transformersjs';
 
 export const USAGE = [
   'usage: npm run bench -- --dataset <BEIR dir> [--split test] --model <bundle dir>',
   '         [--configs all|name,...] [--queries N] [--top-k 100] [--backend wasm|webgpu]',
-  '         [--progressive depth:keep,...,depth[;...]] --out <file.json>',
+  '         [--progressive depth:keep,...,depth[;...]] [--peer-dtype fp32|q8] --out <file.json>',
   '',
   '  --dataset   folder with corpus.jsonl, queries.jsonl, qrels/<split>.tsv (e.g. ../shared/datasets/scifact)',
   '  --split     qrels split (default test); add :dev or :test for the shared dev split, e.g. train:dev',
@@ -30,12 +31,16 @@ export const USAGE = [
   '  --backend   wasm (default) or webgpu',
   '  --progressive  progressive re-ranking schedules, one row each: 2:20,6 scores all candidates',
   '              at exit 2 and the best 20 at depth 6; several separated by ";" (default: none)',
+  '  --peer-dtype  weights of the transformers.js peer: fp32 (hf/onnx/model.onnx, default) or q8',
+  '              (hf/onnx/model_quantized.onnx, its default on WASM; written by mrr.export --precision int8)',
   '  --out       where to write the JSON report',
 ].join('\n');
 
 /** The CLI's settings: what to measure (bench/settings.ts) and where to write the report. */
 export interface BenchArgs extends BenchSettings {
   out: string;
+  /** The transformers.js peer's weights. */
+  peerDtype: PeerDtype;
 }
 
 /** Parses and validates `argv` (without node and the script). Throws {@link ArgsError}. */
@@ -53,6 +58,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
         'top-k': { type: 'string', default: '100' },
         backend: { type: 'string', default: 'wasm' },
         progressive: { type: 'string' },
+        'peer-dtype': { type: 'string', default: 'fp32' },
         out: { type: 'string' },
       },
       strict: true,
@@ -70,6 +76,9 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
   if (values.backend !== 'wasm' && values.backend !== 'webgpu') {
     throw new ArgsError(`--backend must be wasm or webgpu, got "${values.backend}".`);
   }
+  if (values['peer-dtype'] !== 'fp32' && values['peer-dtype'] !== 'q8') {
+    throw new ArgsError(`--peer-dtype must be fp32 or q8, got "${values['peer-dtype']}".`);
+  }
   const names = values.configs.split(',').map((s) => s.trim()).filter(Boolean);
   if (names.length === 0) throw new ArgsError('--configs must be "all" or a comma-separated list of configuration names.');
   return {
@@ -83,12 +92,13 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     backend: values.backend,
     ...(values.progressive === undefined ? {} : { progressive: parseSchedules(values.progressive) }),
     out: values.out ?? '',
+    peerDtype: values['peer-dtype'],
   };
 }
 
 async function main(): Promise<void> {
   const args = parseBenchArgs(process.argv.slice(2));
-  const report = await runBenchmark(args);
+  const report = await runBenchmark(args, { transformersjsDtype: args.peerDtype });
   writeReport(args.out, report);
   process.stdout.write(`${formatTable(report)}\nwrote ${args.out}\n`);
 }

@@ -55,14 +55,14 @@ export function speedVersusTransformers(report: BenchReport): string | undefined
     const r = hf.latencyRatio;
     const how = r >= 1 ? `${r.toFixed(2)}x faster than` : `${(1 / r).toFixed(2)}x slower than`;
     const batches = hf.batching === 'engine-buckets' ? "on the engine's own length buckets" : 'batched in input order';
-    lines.push(`full configuration ${report.fullConfig} takes ${(1 / r).toFixed(2)} of the time of (is ${how}) transformers.js (${hf.device}) ${batches}, same token ids (median per-query time ratio; peer padding overhead ${hf.paddingOverhead?.toFixed(2) ?? '-'})`);
+    lines.push(`full configuration ${report.fullConfig} takes ${(1 / r).toFixed(2)} of the time of (is ${how}) transformers.js (${hf.device}${hf.dtype && hf.dtype !== 'fp32' ? `, ${hf.dtype}` : ''}) ${batches}, same token ids (median per-query time ratio; peer padding overhead ${hf.paddingOverhead?.toFixed(2) ?? '-'})`);
   }
   return lines.length ? lines.join('\n') : undefined;
 }
 
 /** A transformers.js row's name: device and batching (reports before the second peer lack `batching`). */
 export function peerLabel(p: TransformersJsResult): string {
-  return `transformers.js (${p.device}, ${p.batching ?? 'engine-buckets'})`;
+  return `transformers.js (${p.device}${p.dtype && p.dtype !== 'fp32' ? `, ${p.dtype}` : ''}, ${p.batching ?? 'engine-buckets'})`;
 }
 
 /** The transformers.js rows of a report, headline first. */

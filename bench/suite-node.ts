@@ -11,12 +11,15 @@ import { reportJson, type BenchReport } from './report';
 import type { CreateReranker } from './scenarios/matryoshka';
 import { errorMessage, type Skipped } from './scenarios/scenario';
 import { lastSegment, runBenchmarkIn } from './suite';
+import type { PeerDtype } from './scenarios/transformersjs';
 
 export interface RunnerOptions {
   /** Progress lines. Default: stderr. */
   log?: (message: string) => void;
   /** Run the transformers.js peer. Default true. */
   transformersjs?: boolean;
+  /** The peer's weights (bench/scenarios/transformersjs.ts `dtype`). Default fp32. */
+  transformersjsDtype?: PeerDtype;
 }
 
 export const defaultRunnerOptions = {
@@ -24,6 +27,7 @@ export const defaultRunnerOptions = {
     process.stderr.write(`${message}\n`);
   },
   transformersjs: true,
+  transformersjsDtype: 'fp32' as PeerDtype,
 } satisfies RunnerOptions;
 
 /** createReranker from src/index.ts, or why it cannot be loaded (the BM25 rows still run). */
@@ -44,7 +48,7 @@ export async function runBenchmark(args: BenchSettings, options: RunnerOptions =
     datasetName: lastSegment(resolve(args.dataset)),
     // In Node transformers.js has no WASM device: `cpu` is onnxruntime-node (native code), so on the
     // wasm backend this peer is a stronger baseline than the browser's WASM would be.
-    transformersjs: opts.transformersjs ? { device: args.backend === 'webgpu' ? 'webgpu' : 'cpu', modelLocation: resolve(args.model) } : false,
+    transformersjs: opts.transformersjs ? { device: args.backend === 'webgpu' ? 'webgpu' : 'cpu', modelLocation: resolve(args.model), dtype: opts.transformersjsDtype } : false,
     log: opts.log,
   });
 }

@@ -12,7 +12,7 @@
 import { configName, resolveConfig, type ResolvedConfig } from './config';
 import { BundleError, ConfigError } from './errors';
 import type { Forward } from './forward';
-import type { Manifest } from './manifest';
+import type { BundlePrecision, Manifest } from './manifest';
 import { type LayerStep, plan } from './plan';
 import { scoreRows } from './scoring';
 import type { RowTokenizer } from './tokenize';
@@ -31,6 +31,14 @@ interface GoldenCase {
 /** Rows per chosen case (the shortest ones: the canary must stay cheap). */
 const ROWS_PER_CASE = 1;
 const MAX_TOLERANCE = 1e-3;
+/**
+ * int8 bundles: the graphs round activations to 8 bits per batch at run time; golden.json's int8
+ * scores simulate that one row per batch (as the canary runs), but a value on a rounding boundary
+ * can land on either side and the flip compounds over the layers, so the file's
+ * `precisions.int8.tolerance` is looser than float's; capped here (still far below what a damaged
+ * or misordered graph gives).
+ */
+const MAX_INT8_TOLERANCE = 0.1;
 
 export interface CanaryReport {
   rows: number;
@@ -39,7 +47,7 @@ export interface CanaryReport {
   ms: number;
 }
 
-function parseGolden(json: unknown, file: string): { tolerance: number; cases: GoldenCase[] } {
+function parseGolden(json: unknown, file: string, precision: BundlePrecision = 'float16'): { tolerance: number; cases: GoldenCase[] } {
   const bad = (what: string): never => {
     throw new BundleError(`MatryoshkaReranker: ${file}: ${what} (docs/bundle-format.md, "golden.json"); re-export the bundle with the trainer`);
   };
@@ -55,8 +63,26 @@ function parseGolden(json: unknown, file: string): { tolerance: number; cases: G
     if (k.plan !== undefined && !Array.isArray(k.plan)) bad(`cases[${i}].plan must be an array of layer steps`);
   });
   if (cases.length === 0) bad('"cases" is empty');
+  if (precision === 'int8') return int8Golden(json as { precisions?: unknown }, cases as GoldenCase[], bad);
   const tol = typeof tolerance === 'number' && tolerance > 0 ? Math.min(tolerance, MAX_TOLERANCE) : MAX_TOLERANCE;
   return { tolerance: tol, cases: cases as GoldenCase[] };
+}
+
+/** An int8 bundle's golden rows: `scoresByPrecision.int8` of every case, within `precisions.int8.tolerance`. */
+function int8Golden(json: { precisions?: unknown }, cases: GoldenCase[], bad: (what: string) => never): { tolerance: number; cases: GoldenCase[] } {
+  const p = json.precisions as { int8?: { tolerance?: unknown } } | undefined;
+  const tolerance = p?.int8?.tolerance;
+  if (typeof tolerance !== 'number' || !(tolerance > 0)) bad('manifest.json says "precision": "int8" but "precisions.int8.tolerance" is not a number > 0');
+  return {
+    tolerance: Math.min(tolerance as number, MAX_INT8_TOLERANCE),
+    cases: cases.map((c, i) => {
+      const s = (c as GoldenCase & { scoresByPrecision?: { int8?: unknown } }).scoresByPrecision?.int8;
+      if (!Array.isArray(s) || s.length !== c.scores.length || s.some((x) => typeof x !== 'number')) {
+        bad(`cases[${i}].scoresByPrecision.int8 must hold one number per passage (the bundle is int8)`);
+      }
+      return { ...c, scores: s as number[] };
+    }),
+  };
 }
 
 /** Choose the cases that together run every graph of the bundle. */
@@ -112,7 +138,7 @@ function filesOf(cfg: ResolvedConfig, m: Manifest): string[] {
 /** Run the canary; throws BundleError when a row differs from golden.json. */
 export async function runCanary(forward: Forward, tokenizer: RowTokenizer, m: Manifest, golden: unknown, backend: ResolvedBackend, location: string): Promise<CanaryReport> {
   const t0 = performance.now();
-  const { tolerance, cases } = parseGolden(golden, m.golden);
+  const { tolerance, cases } = parseGolden(golden, m.golden, m.precision);
   let rows = 0;
   let worstDiff = 0;
   const names: string[] = [];

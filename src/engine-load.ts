@@ -50,7 +50,7 @@ export async function startEngine(opts: ResolvedOptions, { explicitThreads = tru
   if (opts.allowSoftwareAdapter !== undefined && typeof opts.allowSoftwareAdapter !== 'boolean') {
     throw new OptionsError(`MatryoshkaReranker: option "allowSoftwareAdapter" must be true or false, got ${JSON.stringify(opts.allowSoftwareAdapter)}`);
   }
-  const choice = await resolveBackend(opts.backend, undefined, { allowSoftwareAdapter: opts.allowSoftwareAdapter ?? false });
+  let choice = await resolveBackend(opts.backend, undefined, { allowSoftwareAdapter: opts.allowSoftwareAdapter ?? false });
   // onnxruntime's settings are process-wide: the first engine sets them, a later one must agree (OptionsError).
   const { numThreads } = configureOrt({ numThreads: explicitThreads ? opts.numThreads : undefined, wasmPaths: opts.wasmPaths }, opts.numThreads);
   const info = (c: BackendChoice, extra: Partial<BackendInfo> = {}): BackendInfo => ({
@@ -103,6 +103,15 @@ export async function startEngine(opts: ResolvedOptions, { explicitThreads = tru
   await Promise.race([manifestArrived, bundle]);
   const m = manifest as Manifest | null;
   if (!m) throw new RangeError('startEngine: the bundle loader finished without a manifest');
+  if (m.precision === 'int8' && choice.backend === 'webgpu') {
+    // int8 layer graphs (MatMulInteger) run on WASM's integer kernels; WebGPU's are slow or missing
+    if (!choice.measure) {
+      stop.abort();
+      throw new BackendError(`MatryoshkaReranker: the bundle at ${opts.model} is int8 (manifest "precision": "int8"), which runs on WASM only; use backend "wasm" or "auto", or a float16 bundle for WebGPU`);
+    }
+    choice = { backend: 'wasm', reason: 'int8 bundle (manifest "precision"): its integer kernels run on WASM', measure: false };
+    backendInfo = info(choice);
+  }
   current = build(choice.backend);
   const minExit = Math.min(...m.exits);
   try {

@@ -51,7 +51,16 @@ export interface Manifest {
   files: Record<string, FileEntry>;
   hf?: string;
   training?: unknown;
+  /**
+   * How the layer graphs store and compute their matmul weights: `float16` (default: float
+   * compute on every backend) or `int8` (onnxruntime integer kernels, WASM only; golden.json
+   * then holds `scoresByPrecision.int8` and `precisions.int8.tolerance`).
+   */
+  precision?: BundlePrecision;
 }
+
+export const BUNDLE_PRECISIONS = ['float16', 'int8'] as const;
+export type BundlePrecision = (typeof BUNDLE_PRECISIONS)[number];
 
 type Obj = Record<string, unknown>;
 
@@ -162,6 +171,9 @@ export function parseManifest(json: unknown, file = 'manifest.json'): Manifest {
   }
   const unlisted = bundleFiles(m).filter((f) => !(f in files));
   if (unlisted.length) bad('files', `an entry (bytes, sha256) for every file the runtime reads; missing: ${unlisted.join(', ')}`);
+  if (json.precision !== undefined && !BUNDLE_PRECISIONS.includes(json.precision as BundlePrecision)) {
+    bad('precision', BUNDLE_PRECISIONS.map((x) => `"${x}"`).join(' or '));
+  }
   if (json.fusion !== undefined) {
     const f = obj(json, 'fusion', 'fusion');
     if (typeof f.weight !== 'number' || !Number.isFinite(f.weight) || f.weight < 0) bad('fusion.weight', 'a finite number >= 0');

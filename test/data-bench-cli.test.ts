@@ -13,18 +13,20 @@ const base = ['--dataset', 'd', '--model', 'm', '--out', 'o.json'];
 describe('parseBenchArgs', () => {
   it('applies the defaults', () => {
     expect(parseBenchArgs(base)).toEqual({
-      dataset: 'd', split: 'test', querySplit: 'all', model: 'm', configs: 'all', queries: undefined, topK: 100, backend: 'wasm', out: 'o.json',
+      dataset: 'd', split: 'test', querySplit: 'all', model: 'm', configs: 'all', queries: undefined, topK: 100, backend: 'wasm', out: 'o.json', peerDtype: 'fp32',
     });
   });
   it('reads every option, including a dev-split half', () => {
     const a = parseBenchArgs([...base, '--split', 'train:dev', '--configs', 'd6, d4-c2-r4', '--queries', '20', '--top-k', '30', '--backend', 'webgpu']);
     expect(a).toMatchObject({ split: 'train', querySplit: 'dev', configs: ['d6', 'd4-c2-r4'], queries: 20, topK: 30, backend: 'webgpu' });
+    expect(parseBenchArgs([...base, '--peer-dtype', 'q8']).peerDtype).toBe('q8');
   });
   it('says what is wrong', () => {
     expect(() => parseBenchArgs(['--dataset', 'd'])).toThrow(/missing --model, --out/);
     expect(() => parseBenchArgs([...base, '--backend', 'cuda'])).toThrow(/--backend must be wasm or webgpu, got "cuda"/);
     expect(() => parseBenchArgs([...base, '--queries', '2.5'])).toThrow(/--queries must be a positive integer/);
     expect(() => parseBenchArgs([...base, '--split', 'train:half'])).toThrow(/--split must be/);
+    expect(() => parseBenchArgs([...base, '--peer-dtype', 'int4'])).toThrow(/--peer-dtype must be fp32 or q8, got "int4"/);
     expect(() => parseBenchArgs([...base, '--bogus', '1'])).toThrow(ArgsError);
   });
 });

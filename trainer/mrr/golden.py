@@ -35,7 +35,11 @@ def golden_configs(cfg) -> list[SubArch]:
 
 
 @torch.no_grad()
-def export_golden(model, enc: Encoder, out: Path) -> list[str]:
+def export_golden(model, enc: Encoder, out: Path, precision: str = "float16") -> list[str]:
+    """precision "int8": each case also gets `scoresByPrecision.int8`, the scores with the int8
+    graphs' run-time activation rounding simulated (mrr/int8.py), each row scored alone (a batch
+    of one, unpadded: the rounding's range is the batch's), checked within
+    `precisions.int8.tolerance`; `scores` stay the float compute of the stored weights."""
     model.eval()
     cases = []
     for i, arch in enumerate(golden_configs(model.cfg)):
@@ -47,7 +51,19 @@ def export_golden(model, enc: Encoder, out: Path) -> list[str]:
                       "inputIds": [rows.input_ids[b, :n].tolist() for b, n in enumerate(lengths)],
                       "qLens": rows.q_lens.tolist(), "pLens": rows.p_lens.tolist(), "truncated": rows.truncated,
                       "scores": scores.tolist()})
-    (out / "golden.json").write_text(json.dumps({"tolerance": 1e-3, "cases": cases}))
+        if precision == "int8":
+            from .int8 import simulate_int8
+            s8 = []
+            with simulate_int8(model):  # one row per batch: the rounding's range depends on the batch
+                for p in GOLDEN_PASSAGES:
+                    r = enc.pairs(query, [p])
+                    s8.append(float(model(r.input_ids, r.token_type_ids, r.q_lens, r.p_lens, arch, exits={arch.depth})[arch.depth][0]))
+            cases[-1]["scoresByPrecision"] = {"int8": s8}
+    doc = {"tolerance": 1e-3, "cases": cases}
+    if precision == "int8":
+        from .int8 import GOLDEN_TOLERANCE
+        doc["precisions"] = {"int8": {"tolerance": GOLDEN_TOLERANCE}}
+    (out / "golden.json").write_text(json.dumps(doc))
     return [c["name"] for c in cases]
 
 

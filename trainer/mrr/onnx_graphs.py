@@ -87,7 +87,10 @@ def _export(module, args, path: Path, inputs, outputs, axes):
                       dynamic_axes=axes, opset_version=OPSET, dynamo=False, do_constant_folding=True)
 
 
-def export_graphs(model: MatryoshkaReranker, out: Path) -> dict:
+def export_graphs(model: MatryoshkaReranker, out: Path, precision: str = "float16") -> dict:
+    """The graphs of docs/bundle-format.md. precision "int8": the layer graphs' matmul weights as
+    int8 with DynamicQuantizeLinear + MatMulInteger (mrr/int8.py; the model must have been through
+    `quantize_(model, "int8")`), the rest as for "float16"."""
     cfg = model.cfg
     B, T, H = 2, 7, cfg.hidden
     ids = torch.full((B, T), 5, dtype=torch.long)
@@ -119,8 +122,16 @@ def export_graphs(model: MatryoshkaReranker, out: Path) -> dict:
     _export(CompressGraph(), (torch.randn(B, T, H), torch.rand(B, T), torch.zeros(B, T), torch.arange(4.0)),
             out / "compress.onnx", ["hidden", "weights", "group", "slots"], ["hidden_out"],
             {"hidden": bt, "weights": bt, "group": bt, "slots": {0: "Tout"}, "hidden_out": {0: "B", 1: "Tout"}})
+    if precision == "int8":
+        from .int8 import FLOAT_COMPUTE, quantize_graph
+        shapes = {t: tuple(s) for t, s in lora_shapes(cfg).items()}  # [in, out] of each product
+        float_shapes = tuple(shapes[t] for t in FLOAT_COMPUTE)
+        assert len(set(shapes.values())) > 1 and all(list(shapes.values()).count(s) == 1 for s in float_shapes), \
+            "a float-compute product must be the only one of its shape"
+        for f in [*layer_files, *plain_files]:
+            quantize_graph(out / f, out / f, float_shapes=float_shapes)  # weights already on the int8 grid: exact
     for f in ["embeddings.onnx", *layer_files, *plain_files]:
-        store_compact(out / f, cfg.vocab_size, cfg.hidden)
+        store_compact(out / f, cfg.vocab_size, cfg.hidden)  # int8 graphs: the exit heads' matrices
     for f, fp, fw in zip(layer_files, plain_files, weight_files):
         share_weights([out / f, out / fp], out / fw)
     return {"embeddings": "embeddings.onnx", "layers": layer_files, "plainLayers": plain_files,

@@ -23,10 +23,18 @@ def int8_rows(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.clip(np.round(w / safe), -127, 127).astype(np.int8), scale
 
 
+# Bundle precisions (manifest `precision`): "float16" layer matrices (any backend), or "int8"
+# layer matmul weights run by onnxruntime's integer kernels (WASM; mrr/int8.py).
+PRECISIONS = ("float16", "int8")
+
+
 @torch.no_grad()
-def quantize_(model: MatryoshkaReranker) -> MatryoshkaReranker:
+def quantize_(model: MatryoshkaReranker, precision: str = "float16") -> MatryoshkaReranker:
     """Round weights to storage precision in place: matrices float16, word embeddings int8 per
-    row with a float16 scale, vectors (biases, norms) float32."""
+    row with a float16 scale, vectors (biases, norms) float32; with precision "int8", the layer
+    matmul weights then onto their int8 grid (mrr/int8.py)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     cfg = model.cfg
     for p in model.parameters():
         if is_word_embedding(p, cfg.vocab_size, cfg.hidden):
@@ -34,6 +42,9 @@ def quantize_(model: MatryoshkaReranker) -> MatryoshkaReranker:
             p.copy_(torch.from_numpy(q.astype(np.float32) * s.astype(np.float32)))
         elif p.dim() >= 2:
             p.copy_(p.half().float())
+    if precision == "int8":
+        from .int8 import DEFAULT_FORMAT, fake_quant_
+        fake_quant_(model, DEFAULT_FORMAT)
     return model
 
 

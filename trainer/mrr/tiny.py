@@ -1,6 +1,7 @@
 """A tiny random-weights bundle for fast tests (runtime parity fixtures, export round trip).
 
 python -m mrr.tiny --out ../test/fixtures/tiny
+python -m mrr.tiny --out ../test/fixtures/tiny-int8 --precision int8
 """
 from __future__ import annotations
 
@@ -36,10 +37,11 @@ def main():
     from .export import export_bundle
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--out", required=True)
+    p.add_argument("--precision", choices=("float16", "int8"), default="float16")
     a = p.parse_args()
     m = tiny_model()
     export_bundle(m, tokenizer_path(), Path(a.out), "tiny-random", "random weights (test fixture)",
-                  config_grid(TINY.layers, TINY.exits), training={"note": "random weights, for tests only"})
+                  config_grid(TINY.layers, TINY.exits), training={"note": "random weights, for tests only"}, precision=a.precision)
     print("wrote", a.out)
 
 

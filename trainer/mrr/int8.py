@@ -1,0 +1,257 @@
+"""int8 layer graphs for WASM (issue 13): the layer matmul weights stored as 8-bit integers and
+run by onnxruntime's integer kernels (`DynamicQuantizeLinear` + `MatMulInteger`, i.e.
+`onnxruntime.quantization.quantize_dynamic`). The LoRA products (their B operand is a graph
+input) and attention's activation x activation products stay float.
+
+The PyTorch side rounds each weight matrix to the same grid first (`fake_quant_`), so the ONNX
+integer weights dequantize to exactly the PyTorch weights; what remains between PyTorch and ONNX
+is the per-tensor 8-bit rounding of the matmul inputs at run time (`DynamicQuantizeLinear`), which
+depends on the batch (its min and max), hence a looser golden tolerance (`GOLDEN_TOLERANCE`).
+
+Weight formats (`WeightFormat`):
+  * `u8`  : uint8, asymmetric (zero point), per tensor   (QUInt8, onnxruntime's default)
+  * `s8`  : int8, symmetric, per tensor                  (QInt8)
+  * `u8c` / `s8c`: the same per output channel
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import onnx
+import torch
+from onnx import numpy_helper, TensorProto
+
+WeightFormat = Literal["u8", "s8", "u8c", "s8c"]
+WEIGHT_FORMATS: tuple[str, ...] = ("u8", "s8", "u8c", "s8c")
+# the bundle's form: in bench/int8-kernels.ts (onnxruntime-web WASM) no int8 form was reliably faster
+# than another, and per-channel int8 weights halve the score change against float
+DEFAULT_FORMAT: WeightFormat = "s8c"
+# Layer products whose weights are stored int8 but computed in float (Cast + Mul on the int8
+# initializer, folded by onnxruntime at session creation): ffn_out's input (the GELU output, wide
+# range, 1536 wide) rounded to 8 bits per tensor cost the shipped model 0.017 nDCG@10 at d6;
+# computed in float it costs nothing measurable (scifact-dev, 51 queries: 0.8146 vs float 0.8124).
+FLOAT_COMPUTE: tuple[str, ...] = ("ffn_out",)
+# |ONNX int8 - PyTorch| on a golden score (one row per batch): PyTorch simulates the run-time 8-bit
+# rounding of activations, but a value on a rounding boundary can land on either side (tiny model:
+# 2.8e-3 onnxruntime CPU, 1e-4 onnxruntime-web WASM)
+GOLDEN_TOLERANCE = 0.03
+
+
+def _qrange(fmt: str) -> tuple[int, int]:
+    return (-127, 127) if fmt.startswith("s8") else (0, 255)
+
+
+def quant_params(w: np.ndarray, fmt: str) -> tuple[np.ndarray, np.ndarray]:
+    """Scale and zero point of a [in, out] matmul weight the way onnxruntime's quantizer
+    computes them (quant_utils.compute_scale_zp): per tensor, or per output column (axis 1)."""
+    axis = (0,) if fmt.endswith("c") else None
+    rmin = np.minimum(w.min(axis=axis, keepdims=axis is not None), 0).astype(np.float32)
+    rmax = np.maximum(w.max(axis=axis, keepdims=axis is not None), 0).astype(np.float32)
+    qmin, qmax = _qrange(fmt)
+    if fmt.startswith("s8"):
+        absmax = np.maximum(np.abs(rmin), np.abs(rmax))
+        scale = (2 * absmax / np.float32(qmax - qmin)).astype(np.float32)
+        zp = np.zeros_like(scale)
+    else:
+        scale = ((rmax - rmin) / np.float32(qmax - qmin)).astype(np.float32)
+        safe = np.where(scale == 0, np.float32(1), scale)
+        zp = np.clip(np.round(qmin - rmin / safe), qmin, qmax).astype(np.float32)
+    scale = np.where(scale == 0, np.float32(1), scale).astype(np.float32)
+    return scale, zp
+
+
+def fake_quant(w: np.ndarray, fmt: str) -> np.ndarray:
+    """w rounded to its 8-bit grid and back to float32 (w is [in, out], as the ONNX MatMul sees it)."""
+    scale, zp = quant_params(w, fmt)
+    qmin, qmax = _qrange(fmt)
+    q = np.clip(np.round(w / scale) + zp, qmin, qmax)
+    return ((q - zp) * scale).astype(np.float32)
+
+
+@torch.no_grad()
+def fake_quant_(model, fmt: str) -> None:
+    """Round every layer matmul weight (q, k, v, o, ffn_in, ffn_out; nn.Linear weight [out, in])
+    of `model.layers` to the int8 grid in place. Embeddings, exit heads and adapters are left alone."""
+    for layer in model.layers:
+        for mod in layer.modules():
+            if isinstance(mod, torch.nn.Linear):
+                w = mod.weight.detach().numpy().T  # [in, out], as exported
+                mod.weight.copy_(torch.from_numpy(np.ascontiguousarray(fake_quant(w, fmt).T)))
+
+
+def fold_casts(m: onnx.ModelProto) -> onnx.ModelProto:
+    """Turn `Cast(initializer)` nodes (the float16 storage of mrr/precision.py) and `Mul` of two
+    such (the int8 word-embedding rows times their scale) back into float32 initializers, so the
+    quantizer sees plain float weights."""
+    g = m.graph
+    inits = {i.name: i for i in g.initializer}
+    keep, drop = [], set()
+    for n in g.node:  # nodes are in topological order: a Mul's folded Casts come first
+        if n.op_type == "Cast" and n.input[0] in inits and n.attribute[0].i == TensorProto.FLOAT:
+            w = numpy_helper.to_array(inits[n.input[0]]).astype(np.float32)
+        elif n.op_type == "Mul" and all(x in inits for x in n.input):
+            w = numpy_helper.to_array(inits[n.input[0]]) * numpy_helper.to_array(inits[n.input[1]])
+        else:
+            keep.append(n)
+            continue
+        init = numpy_helper.from_array(w.astype(np.float32), n.output[0])
+        g.initializer.append(init)
+        inits[n.output[0]] = init
+        drop.update(n.input)
+    del g.node[:]
+    g.node.extend(keep)
+    rest = [i for i in g.initializer if i.name not in drop]
+    del g.initializer[:]
+    g.initializer.extend(rest)
+    return m
+
+
+def weight_matmuls(m: onnx.ModelProto, min_size: int = 1024) -> list[str]:
+    """Names of the MatMul nodes whose second operand is a float initializer of at least
+    `min_size` elements: the layer's weight products (not LoRA, not attention)."""
+    inits = {i.name: i for i in m.graph.initializer}
+    out = []
+    for n in m.graph.node:
+        if n.op_type == "MatMul" and n.input[1] in inits:
+            i = inits[n.input[1]]
+            if i.data_type == TensorProto.FLOAT and int(np.prod(i.dims)) >= min_size:
+                out.append(n.name)
+    return out
+
+
+def quantize_graph(src: Path, dst: Path, fmt: str = DEFAULT_FORMAT,
+                   float_shapes: tuple[tuple[int, int], ...] = ()) -> list[str]:
+    """Write `dst`: the graph `src` (external data allowed) with its weight MatMuls as
+    DynamicQuantizeLinear + MatMulInteger, weights in `fmt`. MatMuls whose weight has a shape in
+    `float_shapes` ([in, out]) keep float compute on int8 storage (`_float_compute_int8`). Returns
+    the quantized node names."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    import tempfile
+    m = fold_casts(onnx.load(str(src)))
+    for n_i, n in enumerate(m.graph.node):  # the quantizer selects nodes by name
+        if not n.name:
+            n.name = f"{n.op_type}_{n_i}"
+    inits = {i.name: i for i in m.graph.initializer}
+    by_name = {n.name: n for n in m.graph.node}
+    nodes = [n for n in weight_matmuls(m) if tuple(inits[by_name[n].input[1]].dims) not in float_shapes]
+    keep_float = [by_name[n] for n in weight_matmuls(m) if n not in nodes]
+    with tempfile.TemporaryDirectory() as td:
+        tmp = Path(td) / "float.onnx"
+        onnx.save(m, str(tmp))
+        quantize_dynamic(str(tmp), str(dst), weight_type=QuantType.QInt8 if fmt.startswith("s8") else QuantType.QUInt8,
+                         per_channel=fmt.endswith("c"), nodes_to_quantize=nodes, op_types_to_quantize=["MatMul"],
+                         extra_options={"MatMulConstBOnly": True})
+    out = onnx.load(str(dst))
+    out.graph.name = m.graph.name
+    for n in keep_float:
+        _float_compute_int8(out, n.input[1], fmt)
+    onnx.checker.check_model(out)
+    onnx.save(out, str(dst))
+    return nodes
+
+
+def _float_compute_int8(m: onnx.ModelProto, name: str, fmt: str) -> None:
+    """Replace the float initializer `name` ([in, out], already on the int8 grid) by `name_q`
+    (int8) and `name_scale` (float32 [out]) and `Cast`, `Mul` nodes computing `name`: int8 bytes
+    in the bundle, a float weight after onnxruntime's constant folding."""
+    g = m.graph
+    init = next(i for i in g.initializer if i.name == name)
+    w = numpy_helper.to_array(init).astype(np.float32)
+    assert fmt.startswith("s8"), "float compute on int8 storage needs a symmetric format (s8, s8c)"
+    scale, _ = quant_params(w, fmt)  # symmetric: zero point 0
+    scale = scale.reshape(-1).astype(np.float32)
+    q = np.clip(np.round(w / scale), -127, 127).astype(np.int8)
+    g.initializer.remove(init)
+    g.initializer.extend([numpy_helper.from_array(q, name + "_q"), numpy_helper.from_array(scale, name + "_scale")])
+    nodes = [onnx.helper.make_node("Cast", [name + "_q"], [name + "_qf"], to=TensorProto.FLOAT),
+             onnx.helper.make_node("Mul", [name + "_qf", name + "_scale"], [name])]
+    rest = list(g.node)
+    del g.node[:]
+    g.node.extend(nodes + rest)
+
+
+def quantize_static_qdq(src: Path, dst: Path, feeds: list[dict[str, np.ndarray]], per_channel: bool = True) -> None:
+    """QDQ static quantization (activations uint8 with scales calibrated on `feeds`, weights int8):
+    measured against the dynamic form in bench/int8-kernels.ts; not used by the bundle."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    import tempfile
+    m = fold_casts(onnx.load(str(src)))
+    for n_i, n in enumerate(m.graph.node):
+        if not n.name:
+            n.name = f"{n.op_type}_{n_i}"
+    nodes = weight_matmuls(m)
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.it = iter(feeds)
+
+        def get_next(self):
+            return next(self.it, None)
+
+    with tempfile.TemporaryDirectory() as td:
+        tmp = Path(td) / "float.onnx"
+        onnx.save(m, str(tmp))
+        quantize_static(str(tmp), str(dst), Reader(), quant_format=QuantFormat.QDQ, per_channel=per_channel,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, nodes_to_quantize=nodes,
+                        op_types_to_quantize=["MatMul"])
+
+
+def fake_quant_activation(x: torch.Tensor) -> torch.Tensor:
+    """onnxruntime's DynamicQuantizeLinear and back: x rounded to uint8 with one scale and zero
+    point for the whole tensor (its min and max, widened to include 0). The gradient passes
+    straight through (quantization-aware training can use it as is)."""
+    lo = torch.clamp(x.detach().min(), max=0.0)
+    hi = torch.clamp(x.detach().max(), min=0.0)
+    scale = (hi - lo) / 255.0
+    if float(scale) == 0.0:
+        return x
+    zp = torch.clamp(torch.round(-lo / scale), 0, 255)
+    q = torch.clamp(torch.round(x.detach() / scale) + zp, 0, 255)
+    return x + ((q - zp) * scale - x).detach()
+
+
+class simulate_int8:
+    """Context manager (or `.attach()` for good): every layer matmul of `model` but those in
+    FLOAT_COMPUTE rounds its input as the int8 graphs do at run time (`fake_quant_activation`). With `fake_quant_` weights, the
+    PyTorch model then computes what onnxruntime's MatMulInteger graphs compute, up to ties."""
+
+    def __init__(self, model):
+        self.model, self.handles = model, []
+
+    def attach(self):
+        for layer in self.model.layers:
+            for name, mod in layer.named_children():
+                if isinstance(mod, torch.nn.Linear) and name not in FLOAT_COMPUTE:
+                    self.handles.append(mod.register_forward_pre_hook(lambda _m, args: (fake_quant_activation(args[0]),)))
+        return self
+
+    def detach(self):
+        for h in self.handles:
+            h.remove()
+        self.handles = []
+
+    def __enter__(self):
+        return self.attach()
+
+    def __exit__(self, *exc):
+        self.detach()
+
+
+def quantize_q8_like_transformersjs(src: Path, dst: Path) -> None:
+    """The single full graph quantized the way transformers.js's own conversion makes its default
+    WASM dtype `q8` (its scripts/quantize.py, `quantize_q8`): onnxruntime's ONNXQuantizer in
+    IntegerOps mode over every integer op type (MatMul, Gather of the embeddings, ...), weights
+    QInt8 per tensor (no Conv in the graph), activations uint8, MatMulConstBOnly. Written to
+    hf/onnx/model_quantized.onnx, the file transformers.js reads for `dtype: 'q8'`."""
+    from onnxruntime.quantization import QuantType
+    from onnxruntime.quantization.onnx_quantizer import ONNXQuantizer
+    from onnxruntime.quantization.quant_utils import QuantizationMode
+    from onnxruntime.quantization.registry import IntegerOpsRegistry
+    m = fold_casts(onnx.load(str(src)))
+    q = ONNXQuantizer(m, False, False, QuantizationMode.IntegerOps, False, QuantType.QInt8, QuantType.QUInt8,
+                      None, [], [], set(IntegerOpsRegistry.keys()),
+                      {"EnableSubgraph": True, "MatMulConstBOnly": True})
+    q.quantize_model()
+    onnx.save(q.model.model, str(dst))
