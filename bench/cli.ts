@@ -8,7 +8,7 @@
  * Runs the suite in Node (bench/suite-node.ts), writes the JSON report (bench/report.ts) and
  * prints a table. Exit codes: 0 ok, 2 usage, 1 failure.
  */
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { formatTable } from './report';
 import { parseSchedules } from './scenarios/progressive';
@@ -43,32 +43,37 @@ export interface BenchArgs extends BenchSettings {
   peerDtype: PeerDtype;
 }
 
-/** Parses and validates `argv` (without node and the script). Throws {@link ArgsError}. */
-export function parseBenchArgs(argv: string[]): BenchArgs {
-  let values;
+/**
+ * `parseArgs` (strict, no positionals) for the bench command lines: an unknown flag or a bad
+ * value, and any `required` flag left out, come back as an {@link ArgsError}.
+ */
+export function parseFlags<const O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O, required: readonly (keyof O & string)[]) {
+  let parsed;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        dataset: { type: 'string' },
-        split: { type: 'string', default: 'test' },
-        model: { type: 'string' },
-        configs: { type: 'string', default: 'all' },
-        queries: { type: 'string' },
-        'top-k': { type: 'string', default: '100' },
-        backend: { type: 'string', default: 'wasm' },
-        progressive: { type: 'string' },
-        'peer-dtype': { type: 'string', default: 'fp32' },
-        out: { type: 'string' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
+    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
   } catch (err) {
     throw new ArgsError(err instanceof Error ? err.message : String(err));
   }
-  const missing = (['dataset', 'model', 'out'] as const).filter((k) => !values[k]);
+  const values: Record<string, unknown> = parsed.values;
+  const missing = required.filter((k) => !values[k]);
   if (missing.length > 0) throw new ArgsError(`missing ${missing.map((k) => `--${k}`).join(', ')}.`);
+  return parsed.values;
+}
+
+/** Parses and validates `argv` (without node and the script). Throws {@link ArgsError}. */
+export function parseBenchArgs(argv: string[]): BenchArgs {
+  const values = parseFlags(argv, {
+    dataset: { type: 'string' },
+    split: { type: 'string', default: 'test' },
+    model: { type: 'string' },
+    configs: { type: 'string', default: 'all' },
+    queries: { type: 'string' },
+    'top-k': { type: 'string', default: '100' },
+    backend: { type: 'string', default: 'wasm' },
+    progressive: { type: 'string' },
+    'peer-dtype': { type: 'string', default: 'fp32' },
+    out: { type: 'string' },
+  }, ['dataset', 'model', 'out']);
   const [split = '', side = 'all', ...extra] = values.split.split(':');
   if (!split || extra.length > 0 || (side !== 'all' && side !== 'dev' && side !== 'test')) {
     throw new ArgsError(`--split must be <split> or <split>:dev or <split>:test (e.g. test, train:dev), got "${values.split}".`);

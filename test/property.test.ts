@@ -103,31 +103,26 @@ async function check(call: () => Promise<{ results: RankedPassage[] }>, input: u
   if (want === n) expect([...idx].sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i));
 }
 
-describe('property: any input gives a named error or one finite score per passage, no hang', () => {
-  it('rank', async () => {
-    Object.assign(tally, { ok: 0, errors: 0 });
-    await fc.assert(
-      fc.asyncProperty(query, passages, rankOptions, async (q, ps, opts) => {
-        const topK = typeof opts === 'object' && opts !== null ? (opts as { topK?: unknown }).topK : undefined;
-        await check(() => rr.rank(q as string, ps as string[], opts as never), Array.isArray(ps) ? ps : [], topK);
-      }),
-      { numRuns: 120, interruptAfterTimeLimit: 240_000 },
-    );
-    console.log(`property rank: ${tally.ok} rankings, ${tally.errors} named errors`);
-    // not vacuous: a fair share of the random calls gets through to the model
-    expect(tally.ok, JSON.stringify(tally)).toBeGreaterThan(20);
-  }, 300_000);
+/** Each public ranking call, with the options arbitrary that fits it. */
+const calls: [string, fc.Arbitrary<unknown>, (q: string, ps: string[], opts: unknown) => Promise<{ results: RankedPassage[] }>][] = [
+  ['rank', rankOptions, (q, ps, opts) => rr.rank(q, ps, opts as never)],
+  ['rankProgressive', progressiveOptions, (q, ps, opts) => rr.rankProgressive(q, ps, opts as never)],
+];
 
-  it('rankProgressive', async () => {
-    Object.assign(tally, { ok: 0, errors: 0 });
-    await fc.assert(
-      fc.asyncProperty(query, passages, progressiveOptions, async (q, ps, opts) => {
-        const topK = typeof opts === 'object' && opts !== null ? (opts as { topK?: unknown }).topK : undefined;
-        await check(() => rr.rankProgressive(q as string, ps as string[], opts as never), Array.isArray(ps) ? ps : [], topK);
-      }),
-      { numRuns: 120, interruptAfterTimeLimit: 240_000 },
-    );
-    console.log(`property rankProgressive: ${tally.ok} rankings, ${tally.errors} named errors`);
-    expect(tally.ok, JSON.stringify(tally)).toBeGreaterThan(20);
-  }, 300_000);
+describe('property: any input gives a named error or one finite score per passage, no hang', () => {
+  for (const [name, options, call] of calls) {
+    it(name, async () => {
+      Object.assign(tally, { ok: 0, errors: 0 });
+      await fc.assert(
+        fc.asyncProperty(query, passages, options, async (q, ps, opts) => {
+          const topK = typeof opts === 'object' && opts !== null ? (opts as { topK?: unknown }).topK : undefined;
+          await check(() => call(q as string, ps as string[], opts), Array.isArray(ps) ? ps : [], topK);
+        }),
+        { numRuns: 120, interruptAfterTimeLimit: 240_000 },
+      );
+      console.log(`property ${name}: ${tally.ok} rankings, ${tally.errors} named errors`);
+      // not vacuous: a fair share of the random calls gets through to the model
+      expect(tally.ok, JSON.stringify(tally)).toBeGreaterThan(20);
+    }, 300_000);
+  }
 });

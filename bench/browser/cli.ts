@@ -10,7 +10,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseFlags } from '../cli';
 import { formatTable, reportJson } from '../report';
 import { parseSchedules } from '../scenarios/progressive';
 import { ArgsError, positiveInt } from '../settings';
@@ -50,23 +50,13 @@ export interface DriverArgs {
 }
 
 export function parseDriverArgs(argv: string[]): DriverArgs {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv, strict: true, allowPositionals: false,
-      options: {
-        dataset: { type: 'string' }, model: { type: 'string' }, out: { type: 'string' }, report: { type: 'string' },
-        screenshot: { type: 'string' }, split: { type: 'string', default: 'test' }, configs: { type: 'string', default: 'all' },
-        queries: { type: 'string' }, 'top-k': { type: 'string', default: '100' }, backend: { type: 'string', default: 'wasm' },
-        progressive: { type: 'string' }, threads: { type: 'string' }, 'no-transformersjs': { type: 'boolean', default: false },
-        timeout: { type: 'string', default: '1800' },
-      },
-    }));
-  } catch (err) {
-    throw new ArgsError(err instanceof Error ? err.message : String(err));
-  }
-  const missing = (['dataset', 'model', 'out'] as const).filter((k) => !values[k]);
-  if (missing.length > 0) throw new ArgsError(`missing ${missing.map((k) => `--${k}`).join(', ')}.`);
+  const values = parseFlags(argv, {
+    dataset: { type: 'string' }, model: { type: 'string' }, out: { type: 'string' }, report: { type: 'string' },
+    screenshot: { type: 'string' }, split: { type: 'string', default: 'test' }, configs: { type: 'string', default: 'all' },
+    queries: { type: 'string' }, 'top-k': { type: 'string', default: '100' }, backend: { type: 'string', default: 'wasm' },
+    progressive: { type: 'string' }, threads: { type: 'string' }, 'no-transformersjs': { type: 'boolean', default: false },
+    timeout: { type: 'string', default: '1800' },
+  }, ['dataset', 'model', 'out']);
   if (values.backend !== 'wasm' && values.backend !== 'webgpu') throw new ArgsError(`--backend must be wasm or webgpu, got "${values.backend}".`);
   if (values.progressive !== undefined && values.progressive !== 'none') parseSchedules(values.progressive); // validate early
   const names = values.configs.split(',').map((s) => s.trim()).filter(Boolean);
