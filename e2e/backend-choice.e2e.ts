@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import type { E2EContext } from './run.ts';
+import { NAV_TIMEOUT_MS, type E2EContext } from './run';
 
 interface Choice {
   error?: string;
@@ -31,7 +31,7 @@ async function choose({ browser, baseUrl }: E2EContext, tamper: boolean): Promis
       });
     }
     // The first page of a run waits for vite to optimize dependencies: allow for a slow machine.
-    await page.goto(`${baseUrl}/e2e/pages/backend-choice.html`, { waitUntil: 'domcontentloaded', timeout: 180_000 });
+    await page.goto(`${baseUrl}/e2e/pages/backend-choice.html`, { waitUntil: 'domcontentloaded', timeout: NAV_TIMEOUT_MS });
     const h = await page.waitForFunction(() => (window as unknown as { backendChoice?: object }).backendChoice, undefined, { timeout: 180_000 });
     const r = (await h.jsonValue()) as Choice;
     assert.equal(r.error, undefined, `${r.error}\n${logs.join('\n')}`);

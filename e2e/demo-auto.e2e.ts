@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import type { E2EContext } from './run.ts';
+import { NAV_TIMEOUT_MS, type E2EContext } from './run';
 
 /**
  * The demo as a newcomer meets it: the default URL (the shipped model, backend auto) in
@@ -51,7 +51,7 @@ export const tests = {
     try {
       await watchPhases(page);
       const t0 = Date.now();
-      await page.goto(`${baseUrl}/`, { waitUntil: 'domcontentloaded', timeout: 180_000 });
+      await page.goto(`${baseUrl}/`, { waitUntil: 'domcontentloaded', timeout: NAV_TIMEOUT_MS });
       await page.waitForSelector('#status[data-phase=download]', { timeout: 60_000 });
       await page.screenshot({ path: join(shots, '1-loading.png') });
       await page.waitForSelector('#status[data-state=ready]', { timeout: 180_000 });
@@ -112,7 +112,7 @@ export const tests = {
       // Wait for the background calibration to finish and be saved, then reload.
       await page.waitForSelector('#status[data-calibration=calibrated]', { timeout: 240_000 });
       const t2 = Date.now();
-      await page.reload({ waitUntil: 'domcontentloaded', timeout: 180_000 });
+      await page.reload({ waitUntil: 'domcontentloaded', timeout: NAV_TIMEOUT_MS });
       await page.waitForSelector('#status[data-state=ready]', { timeout: 120_000 });
       const warmReadyS = (Date.now() - t2) / 1000;
       assert.equal(await page.locator('#status').getAttribute('data-calibration'), 'saved', 'a reload uses the saved calibration');

@@ -8,14 +8,9 @@ import argparse
 import json
 from pathlib import Path
 
-from .evaluate import parse_name
 from .fusion import fused_name, parse_fused_name
-from .model import ModelConfig, relative_flops
 from . import report_general
-
-
-def flops(name: str) -> float:
-    return relative_flops(parse_name(name), ModelConfig(), 16, 192)
+from .report_general import flops
 
 
 def md_table(head: list[str], rows: list[list[str]], left: int = 1) -> list[str]:
