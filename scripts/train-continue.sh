@@ -15,11 +15,9 @@ cd "$root/trainer"
 mkdir -p "$run"
 ablation="d2,d3,d4,d5,d6,d6-c2-r2,d6-c2-r4,d6-c3-r8,d4-c2-r4,d5-c3-r4,d3-c2-r2"
 datasets="d6,d3,d5-c3-r4,d4-c3-r8"
-common=(--out "$run" --steps 3000 --eval-queries 0 --student-ext-weight 0.5 --ict "${ICT:-0}")
-[ -f "$run/distill.json" ] || "$py" -m mrr.train --stage distill --init "$bundle" --max-minutes "${DISTILL_MIN:-30}" \
-  --lr 2e-5 --head-lr 2e-4 --warmup 20 --ext-weight 2 "${common[@]}"
-[ -f "$run/compensate.json" ] || "$py" -m mrr.train --stage compensate --init "$run/distill.pt" --max-minutes "${COMP_MIN:-12}" \
-  --warmup 20 "${common[@]}"
+source "$root/scripts/train-stages.sh"
+train_stages "$py" "$run" "$bundle" "${DISTILL_MIN:-30}" "${COMP_MIN:-12}" 2e-5 2e-4 20 --steps 3000 \
+  --student-ext-weight 0.5 --ict "${ICT:-0}"
 [ "${EVAL:-1}" = 0 ] && exit 0
 echo "$ablation" > "$run/ablation-configs.txt"
 echo "$datasets" > "$run/datasets-configs.txt"

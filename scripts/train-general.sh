@@ -18,13 +18,10 @@ run="${1:-runs/general}"
 init="${2:-../models/minilm-l6-scifact}"
 cd "$root/trainer"
 mkdir -p "$run"
-initarg=(); [ "$init" != pretrained ] && initarg=(--init "$init")
-common=(--out "$run" --steps 100000 --eval-queries 0 --qa boolq,wikiqa,selqa,qnli --ict "${ICT:-1000}" --pseudo "${PSEUDO:-true}"
-        --student-ext-weight "${STUDENT_EXT:-1.0}" --queries-per-step "${QPS:-2}")
-[ -f "$run/distill.json" ] || "$py" -m mrr.train --stage distill "${initarg[@]}" --max-minutes "${DISTILL_MIN:-90}" \
-  --lr 3e-5 --head-lr 3e-4 --warmup 30 --ext-weight 2 "${common[@]}"
-[ -f "$run/compensate.json" ] || "$py" -m mrr.train --stage compensate --init "$run/distill.pt" --max-minutes "${COMP_MIN:-30}" \
-  --warmup 20 "${common[@]}"
+source "$root/scripts/train-stages.sh"
+train_stages "$py" "$run" "$init" "${DISTILL_MIN:-90}" "${COMP_MIN:-30}" 3e-5 3e-4 30 --steps 100000 \
+  --qa boolq,wikiqa,selqa,qnli --ict "${ICT:-1000}" --pseudo "${PSEUDO:-true}" \
+  --student-ext-weight "${STUDENT_EXT:-1.0}" --queries-per-step "${QPS:-2}"
 [ "${EVAL:-1}" = 0 ] && exit 0
 ev() { [ -f "$run/$1" ] || "$py" -m mrr.evaluate --threads "${EVAL_THREADS:-2}" --out "$run/$1" "${@:2}"; }
 ev calib.json --ckpt "$run/compensate.pt" --datasets scifact-dev --configs grid --k 20 --max-queries 51

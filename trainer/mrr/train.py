@@ -216,9 +216,19 @@ Scores = dict[int, torch.Tensor]  # exit layer -> scores [Q,G]
 
 
 def forward_groups(cfg: TrainConfig, model: MatryoshkaReranker, rows, arch: SubArch, **kw) -> Scores:
-    """The model on a batch of Q groups of G candidates -> {exit: scores [Q,G]}."""
-    scores = model(rows.input_ids, rows.token_type_ids, rows.q_lens, rows.p_lens, arch, **kw)
-    return {e: s.view(cfg.queries_per_step, cfg.group) for e, s in scores.items()}
+    """The model on a batch of Q groups of G candidates -> {exit: scores [Q,G]}. On a CPU each
+    group runs on its own, padded to its own longest row (a group of QA sentences beside one of
+    long abstracts pays nothing for them); on a GPU the batch runs at once."""
+    Q, G = cfg.queries_per_step, cfg.group
+    if rows.input_ids.device.type != "cpu":
+        scores = model(rows.input_ids, rows.token_type_ids, rows.q_lens, rows.p_lens, arch, **kw)
+        return {e: s.view(Q, G) for e, s in scores.items()}
+    outs = []
+    for i in range(Q):
+        g = slice(i * G, (i + 1) * G)
+        T = int((rows.q_lens[g] + rows.p_lens[g]).max()) + 3
+        outs.append(model(rows.input_ids[g, :T], rows.token_type_ids[g, :T], rows.q_lens[g], rows.p_lens[g], arch, **kw))
+    return {e: torch.stack([o[e] for o in outs]) for e in outs[0]}
 
 
 def naive_loss(cfg: TrainConfig, model: MatryoshkaReranker, rows, ext: torch.Tensor, rng) -> tuple[torch.Tensor, dict]:

@@ -39,3 +39,22 @@ def test_student_loss_adds_the_external_teacher_only_when_weighted():
     base = student_loss(TrainConfig(student_ext_weight=0.0), s, t, ext)
     mixed = student_loss(TrainConfig(student_ext_weight=0.5), s, t, ext)
     assert torch.allclose(mixed - base, 0.5 * listwise_kd(s, ext, 1.0))
+
+
+def test_groups_alone_score_as_the_padded_batch():
+    """forward_groups on a CPU runs each group padded to its own longest row; the scores must be
+    those of the whole batch padded to the longest row of all (padding is masked)."""
+    from mrr.train import TrainConfig, forward_groups
+    torch.manual_seed(0)
+    m = tiny_model()
+    cfg = TrainConfig(queries_per_step=2, group=3)
+    qs = [[5, 6, 7]] * 3 + [[8, 9]] * 3
+    ps = [[20 + i for i in range(n)] for n in (4, 9, 2, 40, 31, 25)]
+    rows = build_rows(qs, ps)
+    for arch in (SubArch(4), SubArch(4, (2,), 2), SubArch(3, (2,), 4, "mean")):
+        whole = m(rows.input_ids, rows.token_type_ids, rows.q_lens, rows.p_lens, arch)
+        alone = forward_groups(cfg, m, rows, arch)
+        assert set(whole) == set(alone)
+        for e in whole:
+            assert alone[e].shape == (2, 3)
+            torch.testing.assert_close(alone[e], whole[e].view(2, 3), atol=1e-5, rtol=1e-4)
