@@ -3,8 +3,9 @@
  * `--model`) in Chromium, from navigation to the first ranked results, on a cold load (empty
  * browser profile: no cached bundle files, no saved calibration) and on a reload in the same
  * profile (files from the Cache API, the saved calibration). Prints one row per load:
- * when the bundle's bytes had all arrived, when the page said ready, when the first search
- * (typed as soon as the page is ready) showed results, and first result minus files arrived.
+ * when the bundle's bytes had all arrived, when the page said ready, when the search (typed as
+ * soon as the page shows the search box; the demo runs it once the model is ready) was asked for,
+ * when it showed results, and first result minus files arrived.
  *
  *   node --import tsx bench/first-result.ts [--model /models/minilm-l6-scifact/] [--query "..."]
  *
@@ -21,38 +22,64 @@ import { loadavg } from 'node:os';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-interface Times { filesS: number; readyS: number; resultS: number; backend: string; calibration: string; config: string; budgetMs: number; rankMs: string }
+interface Times {
+  filesS: number; readyS: number; clickS: number; resultS: number; backend: string; calibration: string;
+  config: string; budgetMs: number; rankMs: string;
+  /** Seconds from navigation to the page's script running and to each loading phase's start. */
+  phases: string;
+  /** The search run again once every layer had loaded (when the first ran before). */
+  deeper: { resultS: number; config: string; rankMs: string } | null;
+}
+
+interface PageTimes { t: Record<string, number>; results: { t: number; config: string; rankMs: string }[] }
 
 async function watch(page: Page): Promise<void> {
   await page.addInitScript(() => {
-    const w = window as unknown as { __t: Record<string, number> };
-    w.__t = {};
+    const w = window as unknown as { __t: PageTimes };
+    w.__t = { t: {}, results: [] };
+    const t = w.__t.t;
     new MutationObserver(() => {
       const s = document.getElementById('status');
       if (!s) return;
       const now = performance.now();
-      if (s.dataset.phase && s.dataset.phase !== 'download' && w.__t.files === undefined) w.__t.files = now;
-      if (s.dataset.state === 'ready' && w.__t.ready === undefined) w.__t.ready = now;
-      if (document.querySelector('#summary [data-config-used]') && w.__t.result === undefined) w.__t.result = now;
-    }).observe(document, { subtree: true, attributes: true, childList: true });
+      if (s.dataset.phase && s.dataset.phase !== 'download' && t.files === undefined) t.files = now;
+      if (s.dataset.phase && t[`phase ${s.dataset.phase}`] === undefined) t[`phase ${s.dataset.phase}`] = now;
+      if (document.readyState !== 'loading' && t.dom === undefined) t.dom = now;
+      if (s.dataset.state === 'ready' && t.ready === undefined) t.ready = now;
+      const used = document.querySelector<HTMLElement>('#summary [data-config-used]');
+      const config = used?.dataset.configUsed ?? '';
+      const rankMs = document.getElementById('rank-ms')?.innerText ?? '';
+      const last = w.__t.results.at(-1);
+      if (used && (!last || last.config !== config || last.rankMs !== rankMs)) w.__t.results.push({ t: now, config, rankMs });
+    }).observe(document, { subtree: true, attributes: true, childList: true, characterData: true });
+    document.addEventListener('click', (e) => {
+      if ((e.target as Element | null)?.id === 'search' && t.click === undefined) t.click = performance.now();
+    }, true);
   });
 }
 
 async function load(page: Page, run: () => Promise<unknown>, query: string): Promise<Times> {
   await run();
-  await page.waitForSelector('#status[data-state=ready]', { timeout: 600_000 });
+  // Typed as soon as the page shows the search box, as a newcomer would: the demo runs a search
+  // asked for while loading once the model is ready.
   await page.fill('#query', query);
   await page.click('#search');
+  await page.waitForSelector('#status[data-state=ready]', { timeout: 600_000 });
   await page.waitForSelector('#summary [data-config-used]', { timeout: 600_000 });
-  const t = await page.evaluate(() => (window as unknown as { __t: Record<string, number> }).__t);
+  // The demo says so when it ranked before every layer had loaded, and runs the search again.
+  const again = (await page.getByText('the search runs again once all').count()) > 0;
+  if (again) await page.waitForFunction(() => (window as unknown as { __t: PageTimes }).__t.results.length >= 2, undefined, { timeout: 600_000 });
+  const { t, results } = await page.evaluate(() => (window as unknown as { __t: PageTimes }).__t);
+  const [first, deeper] = results;
   const s = page.locator('#status');
   return {
-    filesS: (t.files ?? t.ready!) / 1000, readyS: t.ready! / 1000, resultS: t.result! / 1000,
+    filesS: (t.files ?? t.ready!) / 1000, readyS: t.ready! / 1000, clickS: t.click! / 1000, resultS: first!.t / 1000,
     backend: await page.locator('#backend').innerText(),
     calibration: (await s.getAttribute('data-calibration')) ?? '',
-    config: (await page.locator('[data-config-used]').getAttribute('data-config-used')) ?? '',
-    budgetMs: Number(await s.getAttribute('data-default-budget')),
-    rankMs: await page.locator('#rank-ms').innerText(),
+    phases: Object.entries(t).filter(([k]) => k === 'dom' || k.startsWith('phase ')).sort((a, b) => a[1] - b[1])
+      .map(([k, v]) => `${k.replace('phase ', '')} ${(v / 1000).toFixed(1)}`).join(', '),
+    config: first!.config, budgetMs: Number(await s.getAttribute('data-default-budget')), rankMs: first!.rankMs,
+    deeper: again && deeper ? { resultS: deeper.t / 1000, config: deeper.config, rankMs: deeper.rankMs } : null,
   };
 }
 
@@ -71,11 +98,14 @@ async function main(): Promise<void> {
     const warm = await load(page, () => page.reload({ waitUntil: 'domcontentloaded', timeout: 300_000 }), values.query!);
     await context.close();
     const m = describeMachine();
-    const row = (name: string, t: Times) => `${name.padEnd(12)} ${t.filesS.toFixed(1).padStart(8)} ${t.readyS.toFixed(1).padStart(8)} ${t.resultS.toFixed(1).padStart(13)} ${(t.resultS - t.filesS).toFixed(1).padStart(20)}   ${t.backend}, calibration ${t.calibration}, ${t.config} in ${t.rankMs} (budget ${t.budgetMs || '-'} ms)`;
+    const row = (name: string, t: Times) => `${name.padEnd(12)} ${t.filesS.toFixed(1).padStart(8)} ${t.readyS.toFixed(1).padStart(8)} ${t.clickS.toFixed(1).padStart(9)} ${t.resultS.toFixed(1).padStart(13)} ${(t.resultS - t.filesS).toFixed(1).padStart(20)}   ${t.backend}, calibration ${t.calibration}, ${t.config} in ${t.rankMs} (budget ${t.budgetMs || '-'} ms)`;
     console.log(`time to first result: demo page ${path} (backend auto), ${m.cpu}, ${m.cores} cores, ${m.runtime}; 1-minute load average ${load0.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end`);
-    console.log(`${'load'.padEnd(12)} ${'files s'.padStart(8)} ${'ready s'.padStart(8)} ${'first result s'.padStart(13)} ${'result - files s'.padStart(20)}`);
-    console.log(row('cold', cold));
-    console.log(row('warm reload', warm));
+    console.log(`${'load'.padEnd(12)} ${'files s'.padStart(8)} ${'ready s'.padStart(8)} ${'search s'.padStart(9)} ${'first result s'.padStart(13)} ${'result - files s'.padStart(20)}`);
+    for (const [name, t] of [['cold', cold], ['warm reload', warm]] as const) {
+      console.log(row(name, t));
+      console.log(`${''.padEnd(12)} page: ${t.phases}`);
+      if (t.deeper) console.log(`${''.padEnd(12)} ${''.padStart(8)} ${''.padStart(8)} ${''.padStart(9)} ${t.deeper.resultS.toFixed(1).padStart(13)} ${''.padStart(20)}   again with every layer loaded: ${t.deeper.config} in ${t.deeper.rankMs}`);
+    }
     console.log(`goals: cold result - files < 10 s: ${cold.resultS - cold.filesS < 10 ? 'met' : 'NOT met'}; warm first result < 3 s: ${warm.resultS < 3 ? 'met' : 'NOT met'} (warm counts from navigation)`);
   } finally {
     await harness.close();

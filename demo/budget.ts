@@ -34,10 +34,11 @@ export interface DefaultBudget {
 /**
  * Size the budget so the most accurate configuration predicted to take at most `comfortMs`
  * (or else the fastest) fits with room to spare (1.5 x its upper prediction), for `candidates`
- * passages of `documents`.
+ * passages of `documents`. 400 ms: a search box that answers in well under a second on this
+ * device (a one-second target picked d5 configurations at 1.5 s a search on a 2-core machine).
  */
 export function defaultBudget(
-  controller: AdaptiveController, info: ModelInfo, backend: ResolvedBackend, documents: readonly BeirDocument[], candidates = 30, comfortMs = 1000,
+  controller: AdaptiveController, info: ModelInfo, backend: ResolvedBackend, documents: readonly BeirDocument[], candidates = 30, comfortMs = 400,
 ): DefaultBudget {
   const sample = documents.slice(0, candidates);
   const pLens = sample.length ? sample.map((d) => tokens(d, info.maxPassageTokens)) : Array.from({ length: candidates }, () => 100);

@@ -54,6 +54,10 @@ const state = {
   busy: false,
   /** A search was asked for while busy or loading: run it (with the controls' latest values) after. */
   again: false,
+  /** The last search ran before every layer had loaded: run it again, deeper, once they have. */
+  refine: false,
+  /** A corpus is loading (a search asked for meanwhile runs once it and the model are ready). */
+  corpusLoading: false,
   calibration: null as CalibrationEvent | null,
   /** The user moved the budget slider: keep their value. */
   budgetTouched: false,
@@ -105,6 +109,7 @@ async function useCorpus(load: () => Promise<DemoCorpus>): Promise<void> {
   ui.corpusName.textContent = 'loading…';
   ui.corpusError.hidden = true;
   clearSearch();
+  state.corpusLoading = true;
   try {
     const corpus = await load();
     const t0 = performance.now();
@@ -125,6 +130,12 @@ async function useCorpus(load: () => Promise<DemoCorpus>): Promise<void> {
     ui.corpusError.hidden = false;
     ui.corpusError.textContent = `Could not load the corpus: ${e instanceof Error ? e.message : String(e)}`;
     console.warn('corpus', e);
+  } finally {
+    state.corpusLoading = false;
+  }
+  if (state.again && state.rr && state.picker) {
+    state.again = false;
+    await search();
   }
 }
 
@@ -165,6 +176,11 @@ async function search(): Promise<void> {
     ui.query.focus();
     return;
   }
+  if (state.corpusLoading) {
+    state.again = true;
+    message('info', 'The corpus is still loading: your search will run as soon as it is ready.');
+    return;
+  }
   if (!corpus || !index) {
     message('info', 'No corpus is loaded: load the default corpus or your own files first.');
     return;
@@ -194,6 +210,7 @@ async function search(): Promise<void> {
       ...(mode() === 'auto' ? { budgetMs: budgetMs() } : { config: picker.value() }),
       ...(fuse ? { firstStageScores: candidates.map((c) => c.bm25) } : {}),
     };
+    const layersBefore = state.info?.layersReady ?? state.info?.numLayers ?? 0;
     const t1 = performance.now();
     const result = await rr.rank(query, candidates.map((c) => documentText(c.doc)), options);
     const rankMs = performance.now() - t1;
@@ -206,6 +223,12 @@ async function search(): Promise<void> {
     state.last = { query, candidates, result, bm25Ms, rankMs };
     renderResults(ui.results, ui.summary, state.last);
     if (isAdaptiveDecision(result.decision)) appendLine('why', explainPick(result.decision, state.info));
+    const all = state.info.numLayers;
+    if (mode() === 'auto' && layersBefore < all && result.config.depth <= layersBefore) {
+      appendLine('info', `Ranked with the ${layersBefore} layers loaded so far; the search runs again once all ${all} are in.`);
+      if ((state.info.layersReady ?? all) >= all) state.again = true; // they arrived during this search
+      else state.refine = true;
+    }
     if (ui.hybrid.checked && !fuse) appendLine('info', 'Only one candidate: fusing with BM25 needs two or more, so it is ranked by the model alone.');
     ui.measure.disabled = false;
     updateChart();
@@ -302,6 +325,7 @@ function onProgress(p: LoadProgress): void {
   if (p.phase === 'ready') {
     ui.status.dataset.loaded = 'all';
     if (state.rr) { ui.loadDetail.textContent = `all ${p.numLayers} layers loaded`; refreshCalibration(); }
+    if (state.refine) { state.refine = false; void search(); }
     return;
   }
   const { text, detail } = progressText(p);

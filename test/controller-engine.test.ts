@@ -81,11 +81,28 @@ describe('ready in seconds: one probe, full calibration in the background, saved
     }
     events.length = 0;
     probes = 0;
-    const second = await make();
+    const ran: string[] = [];
+    const second = await createAdaptiveReranker(
+      async (chooseConfig) => {
+        const inner = await createReranker({ model: TINY, backend: 'wasm', numThreads: 1, chooseConfig });
+        const rank = inner.rank.bind(inner);
+        inner.rank = (q, p, o) => { ran.push(JSON.stringify(o?.config)); return rank(q, p, o); };
+        return inner;
+      },
+      { calibrationStore: store, onCalibration: (e) => events.push(`${e.stage}:${e.source}`), onProbe: () => { probes++; } },
+    );
     try {
       expect(events).toEqual(['saved:calibrated']);
       expect(probes).toBe(0);
       expect(second.controller.calibration!.samples.length).toBeGreaterThanOrEqual(7);
+      // No probe, but every deeper session runs once in the background before a search needs it:
+      // full depth plain and compressed at its first layer (horizontal adapters), the exit below (vertical).
+      await second.background;
+      const c2 = { layers: [2], ratio: 2, mode: 'attention' };
+      expect(ran.map((c) => JSON.parse(c))).toEqual([
+        { depth: 2, compress: null }, { depth: 2, compress: c2 }, // the shallow warm-up, before ready
+        { depth: 4, compress: null }, { depth: 4, compress: c2 }, { depth: 3, compress: null },
+      ]);
     } finally {
       await second.dispose();
     }

@@ -185,6 +185,7 @@ export class AdaptiveReranker implements RerankerInterface {
         this.controller.importCalibration(saved);
         await this.controller.warmUp(this.probeView, { signal: this.stop.signal });
         emit({ stage: 'saved', done: 0, total: 0, saved: true });
+        this.background = this.warmUpDeep().catch(() => { /* disposed; or a broken run, which the next search reports */ });
         return;
       } catch (e) {
         if (this.stop.signal.aborted) throw e;
@@ -205,13 +206,22 @@ export class AdaptiveReranker implements RerankerInterface {
     emit({ stage: 'probe', done: 1, total: 1 });
     this.background = (async () => {
       try {
-        await this.untilLoaded();
+        await this.warmUpDeep();
         await this.controller.calibrate(this.backgroundView, calibrateOpts(true));
         await finish();
       } catch (e) {
         emit({ stage: 'failed', done: 0, total: 0, message: this.stop.signal.aborted ? 'disposed' : (e as Error).message });
       }
     })();
+  }
+
+  /**
+   * Once every layer has loaded, run the deeper sessions once while the caller is idle (a short
+   * passage each): their first run compiles and allocates, and should not land in a search.
+   */
+  private async warmUpDeep(): Promise<void> {
+    await this.untilLoaded();
+    await this.controller.warmUp(this.probeView, { signal: this.stop.signal, beforeRun: () => this.idle() }, true);
   }
 
   /** Wait until the progressive load has every layer (the full calibration probes the deepest). */

@@ -15,7 +15,7 @@
  * `AdaptiveReranker` (adaptive-reranker.ts) does the calibrate/observe steps for you.
  */
 import type {
-  CalibratedConfig, ConfigChooser, ConfigRequest, ControllerDecision, RerankerInterface, ResolvedBackend,
+  CalibratedConfig, ConfigChooser, ConfigRequest, ControllerDecision, ModelInfo, RerankerInterface, ResolvedBackend,
 } from '../types';
 import { accuracyScale } from './accuracy';
 import { type CalibrationFit, type CalibrationSample, calibrationPlan, fitCostModel, plainConfig, probeText, runCalibration, runConfig } from './calibration';
@@ -248,13 +248,13 @@ export class AdaptiveController {
   /**
    * Run the shallowest exit, plain and compressed, once on one short passage: the first run
    * of a session compiles kernels and allocates, and should not land in a user's search.
+   * `deep` (once every layer has loaded): the deeper sessions too, i.e. the full depth plain
+   * and compressed at its first compressible layer (every LoRA-free and horizontally adapted
+   * layer) and the exit below it (the vertically adapted layers).
    */
-  async warmUp(rr: RerankerInterface, options: CalibrateOptions = {}): Promise<void> {
+  async warmUp(rr: RerankerInterface, options: CalibrateOptions = {}, deep = false): Promise<void> {
     const info = await rr.info();
-    const depth = Math.min(...info.exits);
-    const plain = plainConfig(info, depth);
-    const compressed = info.configurations.find((c) => c.depth === depth && c.compress && c.compress.ratio > 1);
-    for (const c of compressed ? [plain, compressed] : [plain]) {
+    for (const c of deep ? deepWarmUpConfigs(info) : shallowWarmUpConfigs(info)) {
       await options.beforeRun?.();
       const result = await runConfig(rr, c, probeText(8, 7), [probeText(24, 3)], options.signal);
       this.limitsHint = shapeOf(result.shape).limits;
@@ -408,4 +408,19 @@ export class AdaptiveController {
     if (m.observed.length > this.options.refitWindow) m.observed.shift();
     if (++m.sinceRefit >= this.options.refitEvery) this.refit(decision.backend);
   }
+}
+
+function shallowWarmUpConfigs(info: ModelInfo): CalibratedConfig[] {
+  const depth = Math.min(...info.exits);
+  const compressed = info.configurations.find((c) => c.depth === depth && c.compress && c.compress.ratio > 1);
+  return compressed ? [plainConfig(info, depth), compressed] : [plainConfig(info, depth)];
+}
+
+function deepWarmUpConfigs(info: ModelInfo): CalibratedConfig[] {
+  const exits = [...info.exits].sort((a, b) => a - b);
+  const full = exits.at(-1)!;
+  const compressed = info.configurations
+    .filter((c) => c.depth === full && c.compress && c.compress.ratio > 1)
+    .sort((a, b) => Math.min(...a.compress!.layers) - Math.min(...b.compress!.layers))[0];
+  return [plainConfig(info, full), ...(compressed ? [compressed] : []), ...(exits.length > 1 ? [plainConfig(info, exits.at(-2)!)] : [])];
 }
