@@ -22,8 +22,10 @@ interface DefaultFile {
 
 /** The embedded default corpus (works offline: it is part of the page). */
 export async function loadDefaultCorpus(): Promise<DemoCorpus> {
-  const res = await fetch('/corpus/default.json');
-  if (!res.ok) throw new Error(`default corpus: HTTP ${res.status} for /corpus/default.json (is public/ served?)`);
+  // Beside the page (public/ is copied next to index.html): the dev server's root or a build's base.
+  const url = new URL('corpus/default.json', location.href);
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`default corpus: HTTP ${res.status} for ${url.pathname} (is public/ served?)`);
   const file = (await res.json()) as DefaultFile;
   return {
     name: `default: ${file.documents.length} passages on six topics`,

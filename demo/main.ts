@@ -226,7 +226,7 @@ async function search(): Promise<void> {
     const all = state.info.numLayers;
     if (mode() === 'auto' && layersBefore < all && result.config.depth <= layersBefore) {
       appendLine('info', `Ranked with the ${layersBefore} layers loaded so far; the search runs again once all ${all} are in.`);
-      if ((state.info.layersReady ?? all) >= all) state.again = true; // they arrived during this search
+      if ((state.info.layersReady ?? all) >= all) void rr.warmed.then(search); // they arrived during this search
       else state.refine = true;
     }
     if (ui.hybrid.checked && !fuse) appendLine('info', 'Only one candidate: fusing with BM25 needs two or more, so it is ranked by the model alone.');
@@ -325,7 +325,7 @@ function onProgress(p: LoadProgress): void {
   if (p.phase === 'ready') {
     ui.status.dataset.loaded = 'all';
     if (state.rr) { ui.loadDetail.textContent = `all ${p.numLayers} layers loaded`; refreshCalibration(); }
-    if (state.refine) { state.refine = false; void search(); }
+    if (state.refine && state.rr) { state.refine = false; void state.rr.warmed.then(search); }
     return;
   }
   const { text, detail } = progressText(p);

@@ -15,13 +15,20 @@ export interface GraphIo {
   inputs: string[];
   outputs: string[];
   gpuOutputs: string[];
+  /** onnxruntime's graph optimization level for this graph (default 'all'). */
+  optimization?: 'basic' | 'all';
 }
 
 /** The LoRA inputs of a layer graph with adapters: `lora_<target>_a` / `_b` per target. */
 export const LORA_INPUTS = ADAPTER_TARGETS.flatMap((t) => [`lora_${t}_a`, `lora_${t}_b`]);
 
 /** The embeddings graph: token ids in, hidden states out. */
-export const EMBEDDINGS_IO: GraphIo = { inputs: ['input_ids', 'token_type_ids', 'position_ids'], outputs: ['hidden'], gpuOutputs: ['hidden'] };
+export const EMBEDDINGS_IO: GraphIo = {
+  inputs: ['input_ids', 'token_type_ids', 'position_ids'], outputs: ['hidden'], gpuOutputs: ['hidden'],
+  // 'all' spends ~150 ms of every page load on this graph (the 12 MB int8 table) for a lookup
+  // that is a sliver of a ranking's time; 'basic' builds it in ~50 ms.
+  optimization: 'basic',
+};
 
 /** The token-merging graph: hidden states, merge weights and groups in, merged states out. */
 export const COMPRESS_IO: GraphIo = { inputs: ['hidden', 'weights', 'group', 'slots'], outputs: ['hidden_out'], gpuOutputs: ['hidden_out'] };
@@ -45,11 +52,11 @@ export function layerIo(layer: number, manifest: Manifest, plain: boolean): Grap
  */
 export async function createSession(
   bytes: Uint8Array, file: string, backend: ResolvedBackend, gpuOutputs: readonly string[] = [],
-  externalData: readonly { path: string; data: Uint8Array }[] = [],
+  externalData: readonly { path: string; data: Uint8Array }[] = [], optimization: 'basic' | 'all' = 'all',
 ): Promise<OrtSession> {
   const options: ort.InferenceSession.SessionOptions = {
     executionProviders: [backend],
-    graphOptimizationLevel: 'all',
+    graphOptimizationLevel: optimization,
     // Errors only: onnxruntime's placement notes (e.g. shape ops kept on the CPU under WebGPU)
     // are expected here and would otherwise reach the console at error level.
     logSeverityLevel: 3,

@@ -162,7 +162,7 @@ export class StagedSessions {
     await this.yieldToCalls();
     if (this.disposed) throw this.error;
     this.hooks.onCompile?.(file);
-    const s = await createSession(bytes, file, this.backend, io.gpuOutputs, external);
+    const s = await createSession(bytes, file, this.backend, io.gpuOutputs, external, io.optimization);
     this.created.push(s);
     if (this.disposed) throw this.error;
     checkSessionIo(s, file, io.inputs, io.outputs);

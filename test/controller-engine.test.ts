@@ -95,13 +95,17 @@ describe('ready in seconds: one probe, full calibration in the background, saved
       expect(events).toEqual(['saved:calibrated']);
       expect(probes).toBe(0);
       expect(second.controller.calibration!.samples.length).toBeGreaterThanOrEqual(7);
-      // No probe, but every deeper session runs once in the background before a search needs it:
-      // full depth plain and compressed at its first layer (horizontal adapters), the exit below (vertical).
+      // No probe, but every deeper session runs once before a search needs it: full depth plain
+      // and compressed at its first layer (horizontal adapters), the exit below (vertical). A
+      // search asked for at once waits for that warm-up instead of paying for it.
+      for (let i = 0; i < 2000 && ((await second.info()).layersReady ?? 4) < 4; i++) await new Promise((r) => setTimeout(r, 5));
+      await second.rank('cells', passages.slice(0, 3), { config: 'd4' });
       await second.background;
       const c2 = { layers: [2], ratio: 2, mode: 'attention' };
       expect(ran.map((c) => JSON.parse(c))).toEqual([
         { depth: 2, compress: null }, { depth: 2, compress: c2 }, // the shallow warm-up, before ready
         { depth: 4, compress: null }, { depth: 4, compress: c2 }, { depth: 3, compress: null },
+        'd4', // the caller's search
       ]);
     } finally {
       await second.dispose();

@@ -27,9 +27,7 @@ export async function startHarness(root: string): Promise<Harness> {
     await server.listen();
     const addr = server.httpServer?.address();
     if (!addr || typeof addr === 'string') throw new Error('vite did not report a port');
-    browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true }).catch((err: unknown) => {
-      throw new Error(`could not launch Chromium at ${chromiumPath} (${err instanceof Error ? err.message : String(err)}); install Debian's chromium or set CHROMIUM_PATH.`);
-    });
+    browser = await launchBrowser();
     const b = browser;
     return {
       browser: b,
@@ -44,6 +42,13 @@ export async function startHarness(root: string): Promise<Harness> {
     await server.close();
     throw err;
   }
+}
+
+/** Debian's Chromium with the e2e runner's flags (WebGPU enabled), headless. */
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true }).catch((err: unknown) => {
+    throw new Error(`could not launch Chromium at ${chromiumPath} (${err instanceof Error ? err.message : String(err)}); install Debian's chromium or set CHROMIUM_PATH.`);
+  });
 }
 
 /**

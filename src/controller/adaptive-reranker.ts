@@ -64,6 +64,13 @@ export class AdaptiveReranker implements RerankerInterface {
   private preemptible: AbortController | null = null;
   /** Settles when background calibration ends (at once when none runs). */
   background: Promise<void> = Promise.resolve();
+  /**
+   * Settles once every layer has loaded and run once (at once without a startup calibration):
+   * a search started after it pays no first-run cost (the demo re-runs its early search then).
+   */
+  warmed: Promise<void> = Promise.resolve();
+  /** Run the deeper sessions once when every layer is in (set by `start`); the run, once begun. */
+  private deepWarmUp: 'off' | 'pending' | Promise<void> = 'off';
 
   constructor(readonly inner: RerankerInterface, readonly controller: AdaptiveController) {}
 
@@ -132,6 +139,12 @@ export class AdaptiveReranker implements RerankerInterface {
     this.userCalls++;
     this.preemptible?.abort();
     try {
+      // The first call after the last layer arrived may come before the background warm-up
+      // started: it runs the warm-up first (a few short runs), so its own time stays honest.
+      if (this.deepWarmUp !== 'off') {
+        const info = this.deepWarmUp === 'pending' ? await this.inner.info() : null;
+        if (!info || (info.layersReady ?? info.numLayers) >= info.numLayers) await this.warmUpDeep().catch(() => {});
+      }
       const { result, ms } = await this.exclusive(async () => {
         const t0 = now();
         const r = await this.inner.rank(query, passages, options);
@@ -185,7 +198,7 @@ export class AdaptiveReranker implements RerankerInterface {
         this.controller.importCalibration(saved);
         await this.controller.warmUp(this.probeView, { signal: this.stop.signal });
         emit({ stage: 'saved', done: 0, total: 0, saved: true });
-        this.background = this.warmUpDeep().catch(() => { /* disposed; or a broken run, which the next search reports */ });
+        this.background = this.warmed = this.startDeepWarmUp();
         return;
       } catch (e) {
         if (this.stop.signal.aborted) throw e;
@@ -204,9 +217,10 @@ export class AdaptiveReranker implements RerankerInterface {
     }
     await this.controller.quickCalibrate(this.probeView, { signal: this.stop.signal, ...(options.onProbe ? { onProbe: options.onProbe } : {}) });
     emit({ stage: 'probe', done: 1, total: 1 });
+    this.warmed = this.startDeepWarmUp();
     this.background = (async () => {
       try {
-        await this.warmUpDeep();
+        await this.warmed;
         await this.controller.calibrate(this.backgroundView, calibrateOpts(true));
         await finish();
       } catch (e) {
@@ -215,13 +229,21 @@ export class AdaptiveReranker implements RerankerInterface {
     })();
   }
 
+  /** Warm the deeper sessions up once every layer has loaded (or at the first call after that). */
+  private startDeepWarmUp(): Promise<void> {
+    this.deepWarmUp = 'pending';
+    return this.untilLoaded().then(() => this.warmUpDeep()).catch(() => { /* disposed; or a broken run, which the next search reports */ });
+  }
+
   /**
-   * Once every layer has loaded, run the deeper sessions once while the caller is idle (a short
-   * passage each): their first run compiles and allocates, and should not land in a search.
+   * Run the deeper sessions once (a short passage each; call it once every layer has loaded):
+   * their first run compiles and allocates, and should not land in a search. Runs once.
    */
-  private async warmUpDeep(): Promise<void> {
-    await this.untilLoaded();
-    await this.controller.warmUp(this.probeView, { signal: this.stop.signal, beforeRun: () => this.idle() }, true);
+  private warmUpDeep(): Promise<void> {
+    if (this.deepWarmUp === 'off' || this.deepWarmUp === 'pending') {
+      this.deepWarmUp = this.controller.warmUp(this.probeView, { signal: this.stop.signal }, true);
+    }
+    return this.deepWarmUp;
   }
 
   /** Wait until the progressive load has every layer (the full calibration probes the deepest). */
