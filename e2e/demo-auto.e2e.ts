@@ -9,7 +9,8 @@ import { NAV_TIMEOUT_MS, type E2EContext } from './run';
  * (the backend line filled from the first download event), become ready without a full
  * calibration, and answer a first search within the default budget it derived (no warning, no
  * over-budget mark). A reload finds the saved calibration and skips calibrating. Screenshots
- * of each step go to docs/screens/ when E2E_SCREENS=1 (else e2e/out/).
+ * of each step go to docs/screens/ when E2E_SCREENS=1 (else e2e/out/). The page fetches
+ * onnxruntime-web's plain WASM build, not the larger one with WebGPU kernels (JSEP).
  */
 const root = join(import.meta.dirname, '..');
 
@@ -48,6 +49,9 @@ export const tests = {
     // The corpus-URL checks below make the browser log their 404 and 403 responses: expected.
     page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource: .* (404|403)/.test(m.text())) problems.push(`console.error: ${m.text()}`); });
     page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    // On WASM the page loads onnxruntime-web's plain build: its 14 MB .wasm, never the 28 MB JSEP one.
+    const ortWasm: string[] = [];
+    page.on('request', (r) => { const m = /(ort-wasm[^/?]*\.wasm)/.exec(r.url()); if (m) ortWasm.push(m[1]!); });
     try {
       await watchPhases(page);
       const t0 = Date.now();
@@ -72,6 +76,7 @@ export const tests = {
       await page.click('#calibration-box summary');
       assert.match(await page.locator('#calibration').innerText(), /two short timed probes on this device|full calibration/);
       await page.screenshot({ path: join(shots, '2-ready.png') });
+      assert.ok(ortWasm.length > 0 && ortWasm.every((f) => !f.includes('jsep')), `the plain WASM build only: ${ortWasm.join(', ')}`);
 
       const t1 = Date.now();
       await searchAndWait(page, 'does vitamin D reduce respiratory infections');

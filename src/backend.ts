@@ -5,6 +5,7 @@
  * Runs in browsers, workers and Node (WASM).
  */
 import * as ort from 'onnxruntime-web';
+import type * as OrtModule from 'onnxruntime-web';
 import { OptionsError, showValue } from './errors';
 import type { ResolvedBackend } from './types';
 
@@ -14,8 +15,55 @@ export { BACKENDS, defaultThreads, resolveBackend } from './backend-choice';
 export type { GpuProbe } from './backend-choice';
 
 export type Ort = typeof ort;
-export type OrtTensor = ort.Tensor;
-export type OrtSession = ort.InferenceSession;
+export type OrtTensor = OrtModule.Tensor;
+export type OrtSession = OrtModule.InferenceSession;
+
+/** Node: onnxruntime-web's Node build (WASM) serves every backend. */
+const inNode = typeof window === 'undefined' && typeof self === 'undefined' && typeof process !== 'undefined' && !!process.versions?.node;
+
+/** onnxruntime-web's builds loaded in this realm, by entry point. */
+const loaded = new Map<string, Promise<Ort>>();
+
+/** Set by the library's worker entry (src/worker.ts): see `useWasmOnlyBuild`. */
+let wasmOnly = false;
+
+/**
+ * Called by the library's worker entry, whose realm holds one engine: a WASM engine there loads
+ * onnxruntime-web's plain build (`onnxruntime-web/wasm`, a 14 MB .wasm) instead of the default
+ * one with WebGPU kernels (JSEP, a 28 MB .wasm that also runs WASM), so a page whose worker never
+ * uses WebGPU never downloads the larger binary. Elsewhere (in-thread engines, where a page may
+ * mix backends) every engine uses the default build: one onnxruntime instance per realm.
+ */
+export function useWasmOnlyBuild(): void {
+  wasmOnly = true;
+}
+
+/**
+ * The onnxruntime-web build for a backend, loaded once per realm and configured (`configureOrt`):
+ * the default build (imported statically: its .wasm loads with the first session), or the plain
+ * WASM build in the library's worker (`useWasmOnlyBuild`) unless the default one is already in
+ * use there (an `auto` engine that measured WebGPU against WASM). Tensors and sessions of one
+ * engine come from one build (another build's session refuses them): `Sessions.ort`.
+ */
+export function ortFor(backend: ResolvedBackend): Promise<Ort> {
+  const entry = backend === 'wasm' && wasmOnly && !inNode && !loaded.has('onnxruntime-web') ? 'onnxruntime-web/wasm' : 'onnxruntime-web';
+  let m = loaded.get(entry);
+  if (!m) {
+    m = (entry === 'onnxruntime-web/wasm' ? import('onnxruntime-web/wasm').then((o) => o as Ort) : Promise.resolve(ort)).then((o) => {
+      applyEnv(o);
+      return o;
+    });
+    loaded.set(entry, m);
+  }
+  return m;
+}
+
+function applyEnv(o: Ort): void {
+  if (!applied) return; // configureOrt applies it when it runs
+  o.env.wasm.numThreads = applied.numThreads;
+  if (applied.wasmPaths) o.env.wasm.wasmPaths = applied.wasmPaths;
+  o.env.logLevel = 'error';
+}
 
 /** The onnxruntime-web settings an engine applies to `ort.env` (see `configureOrt`). */
 export interface OrtSettings {
@@ -57,9 +105,7 @@ export function configureOrt(requested: { numThreads?: number | undefined; wasmP
     return { ...applied };
   }
   applied = { numThreads: numThreads ?? defaultThreads, wasmPaths };
-  ort.env.wasm.numThreads = applied.numThreads;
-  if (wasmPaths) ort.env.wasm.wasmPaths = wasmPaths;
-  ort.env.logLevel = 'error';
+  for (const m of loaded.values()) void m.then(applyEnv);
   return { ...applied };
 }
 
@@ -70,16 +116,19 @@ export function configureOrt(requested: { numThreads?: number | undefined; wasmP
 export async function watchDeviceLost(backend: ResolvedBackend, onLost: (reason: string) => void): Promise<void> {
   if (backend !== 'webgpu') return;
   try {
-    const device = (await ort.env.webgpu.device) as { lost?: Promise<{ reason?: string; message?: string }> } | undefined;
+    const device = (await (await ortFor('webgpu')).env.webgpu.device) as { lost?: Promise<{ reason?: string; message?: string }> } | undefined;
     device?.lost?.then((info) => onLost(`${info.reason ?? 'unknown'}: ${info.message ?? ''}`)).catch(() => {});
   } catch {
     /* device not created (no webgpu session yet): nothing to watch */
   }
 }
 
-/** Create a CPU tensor. */
-export function tensor(type: 'float32', data: Float32Array, dims: readonly number[]): OrtTensor;
-export function tensor(type: 'int64', data: BigInt64Array, dims: readonly number[]): OrtTensor;
-export function tensor(type: 'float32' | 'int64', data: Float32Array | BigInt64Array, dims: readonly number[]): OrtTensor {
-  return new ort.Tensor(type, data, dims);
+/** CPU tensors of one onnxruntime-web build (the one its engine's sessions come from). */
+export interface TensorMaker {
+  (type: 'float32', data: Float32Array, dims: readonly number[]): OrtTensor;
+  (type: 'int64', data: BigInt64Array, dims: readonly number[]): OrtTensor;
+}
+
+export function tensorMaker(ort: Ort): TensorMaker {
+  return ((type: 'float32' | 'int64', data: Float32Array | BigInt64Array, dims: readonly number[]) => new ort.Tensor(type, data, dims)) as TensorMaker;
 }

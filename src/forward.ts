@@ -9,13 +9,15 @@
  * rows kept by a progressive stage) come back to the CPU.
  */
 import type { AdapterStore } from './adapters';
-import { type OrtSession, type OrtTensor, tensor } from './backend';
+import { type Ort, type OrtSession, type OrtTensor, type TensorMaker, tensorMaker } from './backend';
 import { ADAPTER_TARGETS, type Manifest } from './manifest';
 import { lengthsMask, mergePlan, rowLength } from './merge-plan';
 import type { LayerStep } from './plan';
 import type { TokenizedRow } from './tokenize';
 
 export interface Sessions {
+  /** The onnxruntime-web build the sessions come from (their input tensors must too). */
+  ort: Ort;
   embeddings: OrtSession;
   layers: OrtSession[];
   /** LoRA-free twins of `layers` (same weights), used where a configuration adds no adapter. */
@@ -58,8 +60,10 @@ export class Forward {
    * sizes the steps of abortable calls with it).
    */
   msPerTokenLayer = 0;
+  private readonly tensor: TensorMaker;
 
   constructor(private readonly sessions: Sessions, readonly manifest: Manifest, private readonly adapters: AdapterStore) {
+    this.tensor = tensorMaker(sessions.ort);
     this.H = manifest.architecture.hiddenSize;
     this.numLayers = manifest.architecture.numLayers;
   }
@@ -79,9 +83,9 @@ export class Forward {
       for (let j = 0; j < T; j++) pos[o + j] = BigInt(j);
     });
     const out = await this.sessions.embeddings.run({
-      input_ids: tensor('int64', ids, [B, T]),
-      token_type_ids: tensor('int64', types, [B, T]),
-      position_ids: tensor('int64', pos, [B, T]),
+      input_ids: this.tensor('int64', ids, [B, T]),
+      token_type_ids: this.tensor('int64', types, [B, T]),
+      position_ids: this.tensor('int64', pos, [B, T]),
     });
     return {
       B, T,
@@ -119,7 +123,7 @@ export class Forward {
   /** [B,T] attention mask of the batch's current rows. */
   private mask(state: BatchState): OrtTensor {
     const lengths = Int32Array.from(state.qLens, (q, b) => rowLength(q, state.pLens[b]!));
-    return tensor('float32', lengthsMask(lengths, state.T), [state.B, state.T]);
+    return this.tensor('float32', lengthsMask(lengths, state.T), [state.B, state.T]);
   }
 
   /** Outputs to fetch from a layer: `score` too on the step that exits. */
@@ -156,13 +160,13 @@ export class Forward {
       if (!state.clsAttn) throw new RangeError(`Forward.compress: no cls_attn before layer ${state.layer + 1}`);
       weights = state.clsAttn;
     } else {
-      weights = tensor('float32', new Float32Array(B * T).fill(1), [B, T]);
+      weights = this.tensor('float32', new Float32Array(B * T).fill(1), [B, T]);
     }
     const out = await this.sessions.compress.run({
       hidden: state.hidden,
       weights,
-      group: tensor('float32', merge.group, [B, T]),
-      slots: tensor('float32', merge.slots, [merge.tOut]),
+      group: this.tensor('float32', merge.group, [B, T]),
+      slots: this.tensor('float32', merge.slots, [merge.tOut]),
     });
     disposeTensor(state.hidden);
     disposeTensor(state.clsAttn);
@@ -180,8 +184,8 @@ export class Forward {
       const f = this.adapters.layer(layer, names);
       feeds = {};
       for (const t of ADAPTER_TARGETS) {
-        feeds[`lora_${t}_a`] = tensor('float32', f[t].a.data, f[t].a.dims);
-        feeds[`lora_${t}_b`] = tensor('float32', f[t].b.data, f[t].b.dims);
+        feeds[`lora_${t}_a`] = this.tensor('float32', f[t].a.data, f[t].a.dims);
+        feeds[`lora_${t}_b`] = this.tensor('float32', f[t].b.data, f[t].b.dims);
       }
       this.loraTensors.set(key, feeds);
     }
@@ -224,8 +228,8 @@ export class Forward {
       B, T,
       qLens: Int32Array.from(rows, (r) => r.qLen),
       pLens: Int32Array.from(rows, (r) => r.pLen),
-      hidden: tensor('float32', hidden, [B, T, H]),
-      clsAttn: cls ? tensor('float32', cls, [B, T]) : null,
+      hidden: this.tensor('float32', hidden, [B, T, H]),
+      clsAttn: cls ? this.tensor('float32', cls, [B, T]) : null,
       layer,
     };
   }

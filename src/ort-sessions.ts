@@ -4,8 +4,8 @@
  * the GPU under WebGPU, and the exit heads. src/staged-sessions.ts builds the sessions as the
  * bundle arrives; src/forward.ts feeds them.
  */
-import * as ort from 'onnxruntime-web';
-import type { OrtSession } from './backend';
+import type * as OrtModule from 'onnxruntime-web';
+import { type OrtSession, ortFor } from './backend';
 import { BackendError, BundleError } from './errors';
 import { ADAPTER_TARGETS, type Manifest } from './manifest';
 import type { ResolvedBackend } from './types';
@@ -54,7 +54,8 @@ export async function createSession(
   bytes: Uint8Array, file: string, backend: ResolvedBackend, gpuOutputs: readonly string[] = [],
   externalData: readonly { path: string; data: Uint8Array }[] = [], optimization: 'basic' | 'all' = 'all',
 ): Promise<OrtSession> {
-  const options: ort.InferenceSession.SessionOptions = {
+  const ort = await ortFor(backend);
+  const options: OrtModule.InferenceSession.SessionOptions = {
     executionProviders: [backend],
     graphOptimizationLevel: optimization,
     // Errors only: onnxruntime's placement notes (e.g. shape ops kept on the CPU under WebGPU)

@@ -5,7 +5,7 @@
  * The engine ranks with the exits already ready and waits only for a deeper explicit request.
  */
 import { AdapterStore } from './adapters';
-import type { OrtSession } from './backend';
+import { type Ort, type OrtSession, ortFor } from './backend';
 import { DisposedError } from './errors';
 import type { Sessions } from './forward';
 import type { Manifest } from './manifest';
@@ -50,6 +50,7 @@ const CALL_GAP_MS = 300;
 export class StagedSessions {
   readonly layers: OrtSession[] = [];
   readonly plainLayers: OrtSession[] = [];
+  private ort: Ort | null = null;
   private embeddings: OrtSession | null = null;
   private compress: OrtSession | null = null;
   private store: AdapterStore | null = null;
@@ -83,8 +84,8 @@ export class StagedSessions {
 
   /** The sessions so far (their layer arrays grow as layers become ready). */
   get sessions(): Sessions {
-    if (!this.embeddings || !this.compress) throw new RangeError('StagedSessions: shared graphs not ready yet; await whenLayers(0)');
-    return { embeddings: this.embeddings, compress: this.compress, layers: this.layers, ...(this.manifest.graphs.plainLayers ? { plainLayers: this.plainLayers } : {}) };
+    if (!this.ort || !this.embeddings || !this.compress) throw new RangeError('StagedSessions: shared graphs not ready yet; await whenLayers(0)');
+    return { ort: this.ort, embeddings: this.embeddings, compress: this.compress, layers: this.layers, ...(this.manifest.graphs.plainLayers ? { plainLayers: this.plainLayers } : {}) };
   }
 
   get adapters(): AdapterStore {
@@ -172,6 +173,7 @@ export class StagedSessions {
   private async build(): Promise<void> {
     const m = this.manifest;
     const g = m.graphs;
+    this.ort = await ortFor(this.backend);
     this.embeddings = await this.open(g.embeddings, EMBEDDINGS_IO);
     this.compress = await this.open(g.compress, COMPRESS_IO);
     this.store = new AdapterStore(parseSafetensors(await this.files.get(m.adapters.file), m.adapters.file), m);
