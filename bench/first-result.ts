@@ -19,7 +19,7 @@
 import { parseArgs } from 'node:util';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Page } from 'playwright-core';
+import type { Page, Request } from 'playwright-core';
 import { build } from 'vite';
 import { type Harness, launchBrowser, startHarness } from './browser/server';
 import { serveStatic } from './browser/static-server';
@@ -116,7 +116,12 @@ async function main(): Promise<void> {
     const context = await harness.browser.newContext({ viewport: { width: 1280, height: 860 } });
     const page = await context.newPage();
     await watch(page);
+    // Bytes the cold load fetched (the page's and its worker's requests), by kind.
+    const fetched: { url: string; bytes: number }[] = [];
+    const onDone = (r: Request) => { void r.sizes().then((z) => fetched.push({ url: r.url(), bytes: z.responseBodySize })).catch(() => {}); };
+    context.on('requestfinished', onDone);
     const cold = await load(page, () => page.goto(`${harness.baseUrl}${path}`, { waitUntil: 'domcontentloaded', timeout: 300_000 }), values.query!);
+    context.off('requestfinished', onDone);
     // Let the background calibration finish (it is saved for the reload).
     await page.waitForSelector('#status[data-calibration=calibrated]', { timeout: 600_000 });
     const warm = await load(page, () => page.reload({ waitUntil: 'domcontentloaded', timeout: 300_000 }), values.query!);
@@ -130,6 +135,10 @@ async function main(): Promise<void> {
       console.log(`${''.padEnd(12)} page: ${t.phases}`);
       if (t.deeper) console.log(`${''.padEnd(12)} ${''.padStart(8)} ${''.padStart(8)} ${''.padStart(9)} ${t.deeper.resultS.toFixed(1).padStart(13)} ${''.padStart(20)}   again with every layer loaded: ${t.deeper.config} in ${t.deeper.rankMs}`);
     }
+    const sum = (f: (u: string) => boolean) => fetched.filter((x) => f(x.url)).reduce((a, x) => a + x.bytes, 0);
+    const ortWasm = fetched.filter((x) => /ort-wasm[^/]*\.wasm/.test(x.url)).map((x) => `${/ort-wasm-simd-threaded(\.jsep|\.asyncify|\.jspi)?/.exec(x.url)?.[0] ?? 'ort-wasm'}.wasm ${(x.bytes / 1e6).toFixed(1)} MB`);
+    const model = sum((u) => u.includes('/models/') || u.includes('/fixtures/'));
+    console.log(`cold load fetched ${(sum(() => true) / 1e6).toFixed(1)} MB: bundle ${(model / 1e6).toFixed(1)} MB, onnxruntime ${ortWasm.join(', ') || 'no .wasm'}, other ${((sum(() => true) - model - sum((u) => /ort-wasm[^/]*\.wasm/.test(u))) / 1e6).toFixed(1)} MB`);
     console.log(`goals: cold result - files < 10 s: ${cold.resultS - cold.filesS < 10 ? 'met' : 'NOT met'}; warm first result < 3 s: ${warm.resultS < 3 ? 'met' : 'NOT met'} (warm counts from navigation)`);
   } finally {
     await harness.close();
