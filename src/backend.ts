@@ -5,7 +5,6 @@
  * Runs in browsers, workers and Node (WASM).
  */
 import * as ort from 'onnxruntime-web';
-import type * as OrtModule from 'onnxruntime-web';
 import { OptionsError, showValue } from './errors';
 import type { ResolvedBackend } from './types';
 
@@ -15,8 +14,8 @@ export { BACKENDS, defaultThreads, resolveBackend } from './backend-choice';
 export type { GpuProbe } from './backend-choice';
 
 export type Ort = typeof ort;
-export type OrtTensor = OrtModule.Tensor;
-export type OrtSession = OrtModule.InferenceSession;
+export type OrtTensor = ort.Tensor;
+export type OrtSession = ort.InferenceSession;
 
 /** Node: onnxruntime-web's Node build (WASM) serves every backend. */
 const inNode = typeof window === 'undefined' && typeof self === 'undefined' && typeof process !== 'undefined' && !!process.versions?.node;
