@@ -17,9 +17,6 @@ export type Ort = typeof ort;
 export type OrtTensor = ort.Tensor;
 export type OrtSession = ort.InferenceSession;
 
-/** Node: onnxruntime-web's Node build (WASM) serves every backend. */
-const inNode = typeof window === 'undefined' && typeof self === 'undefined' && typeof process !== 'undefined' && !!process.versions?.node;
-
 /** onnxruntime-web's builds loaded in this realm, by entry point. */
 const loaded = new Map<string, Promise<Ort>>();
 
@@ -45,7 +42,7 @@ export function useWasmOnlyBuild(): void {
  * engine come from one build (another build's session refuses them): `Sessions.ort`.
  */
 export function ortFor(backend: ResolvedBackend): Promise<Ort> {
-  const entry = backend === 'wasm' && wasmOnly && !inNode && !loaded.has('onnxruntime-web') ? 'onnxruntime-web/wasm' : 'onnxruntime-web';
+  const entry = backend === 'wasm' && wasmOnly && !loaded.has('onnxruntime-web') ? 'onnxruntime-web/wasm' : 'onnxruntime-web';
   let m = loaded.get(entry);
   if (!m) {
     m = (entry === 'onnxruntime-web/wasm' ? import('onnxruntime-web/wasm').then((o) => o as Ort) : Promise.resolve(ort)).then((o) => {

@@ -5,7 +5,7 @@
  * bundle arrives; src/forward.ts feeds them.
  */
 import type * as OrtModule from 'onnxruntime-web';
-import { type OrtSession, ortFor } from './backend';
+import type { Ort, OrtSession } from './backend';
 import { BackendError, BundleError } from './errors';
 import { ADAPTER_TARGETS, type Manifest } from './manifest';
 import type { ResolvedBackend } from './types';
@@ -46,15 +46,16 @@ export function layerIo(layer: number, manifest: Manifest, plain: boolean): Grap
 }
 
 /**
- * Create one session. On WebGPU, outputs named in `gpuOutputs` stay on the GPU
+ * Create one session with `ort`, the onnxruntime-web build its engine's tensors come from
+ * (src/backend.ts `ortFor`). On WebGPU, outputs named in `io.gpuOutputs` stay on the GPU
  * (`gpu-buffer`) so hidden states never round-trip through the CPU; the rest come back to
  * the CPU. A file that onnxruntime cannot parse is reported as a BundleError naming it.
  */
 export async function createSession(
-  bytes: Uint8Array, file: string, backend: ResolvedBackend, gpuOutputs: readonly string[] = [],
-  externalData: readonly { path: string; data: Uint8Array }[] = [], optimization: 'basic' | 'all' = 'all',
+  ort: Ort, bytes: Uint8Array, file: string, backend: ResolvedBackend, io: Pick<GraphIo, 'gpuOutputs' | 'optimization'>,
+  externalData: readonly { path: string; data: Uint8Array }[] = [],
 ): Promise<OrtSession> {
-  const ort = await ortFor(backend);
+  const { gpuOutputs, optimization = 'all' } = io;
   const options: OrtModule.InferenceSession.SessionOptions = {
     executionProviders: [backend],
     graphOptimizationLevel: optimization,

@@ -163,7 +163,7 @@ export class StagedSessions {
     await this.yieldToCalls();
     if (this.disposed) throw this.error;
     this.hooks.onCompile?.(file);
-    const s = await createSession(bytes, file, this.backend, io.gpuOutputs, external, io.optimization);
+    const s = await createSession(this.ort!, bytes, file, this.backend, io, external);
     this.created.push(s);
     if (this.disposed) throw this.error;
     checkSessionIo(s, file, io.inputs, io.outputs);
