@@ -29,10 +29,18 @@ WEIGHT_FORMATS: tuple[str, ...] = ("u8", "s8", "u8c", "s8c")
 # than another, and per-channel int8 weights halve the score change against float
 DEFAULT_FORMAT: WeightFormat = "s8c"
 # Layer products whose weights are stored int8 but computed in float (Cast + Mul on the int8
-# initializer, folded by onnxruntime at session creation): ffn_out's input (the GELU output, wide
-# range, 1536 wide) rounded to 8 bits per tensor cost the shipped model 0.017 nDCG@10 at d6;
-# computed in float it costs nothing measurable (scifact-dev, 51 queries: 0.8146 vs float 0.8124).
-FLOAT_COMPUTE: tuple[str, ...] = ("ffn_out",)
+# initializer, folded by onnxruntime at session creation). None in the bundle's int8 graphs.
+FLOAT_COMPUTE: tuple[str, ...] = ()
+# Layer products whose input is rounded to uint8 per row (per token) instead of per tensor
+# (`row_quant_activation`): ffn_out's input, the GELU output (>= -0.17, a few tokens with large
+# values), rounded per tensor cost the shipped model 0.017 nDCG@10 at d6 (scifact-dev, 51 queries:
+# 0.7950 vs float 0.8124); per row it costs nothing measurable (0.8160), and ffn_out (a third of
+# the layer's weight products) keeps the integer kernel: computed in float instead it made the
+# int8 engine 1.38x transformers.js's q8 graph on the same rows.
+ROW_QUANT: tuple[str, ...] = ("ffn_out",)
+# The shift that makes a ROW_QUANT input non-negative (GELU's minimum is -0.16997), so each row
+# rounds to uint8 with zero point 0 and one scale: the shift comes back as a constant bias.
+ROW_SHIFT = 0.17
 # |ONNX int8 - PyTorch| on a golden score (one row per batch): PyTorch simulates the run-time 8-bit
 # rounding of activations, but a value on a rounding boundary can land on either side (tiny model:
 # 2.8e-3 onnxruntime CPU, 1e-4 onnxruntime-web WASM)
@@ -122,11 +130,13 @@ def weight_matmuls(m: onnx.ModelProto, min_size: int = 1024) -> list[str]:
 
 
 def quantize_graph(src: Path, dst: Path, fmt: str = DEFAULT_FORMAT,
-                   float_shapes: tuple[tuple[int, int], ...] = ()) -> list[str]:
+                   float_shapes: tuple[tuple[int, int], ...] = (),
+                   row_shapes: tuple[tuple[int, int], ...] = ()) -> list[str]:
     """Write `dst`: the graph `src` (external data allowed) with its weight MatMuls as
     DynamicQuantizeLinear + MatMulInteger, weights in `fmt`. MatMuls whose weight has a shape in
-    `float_shapes` ([in, out]) keep float compute on int8 storage (`_float_compute_int8`). Returns
-    the quantized node names."""
+    `float_shapes` ([in, out]) keep float compute on int8 storage (`_float_compute_int8`); those
+    with a shape in `row_shapes` round their input per row (`_row_quant_int8`). Returns the names
+    of the nodes quantized per tensor."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
     import tempfile
     m = fold_casts(onnx.load(str(src)))
@@ -135,8 +145,10 @@ def quantize_graph(src: Path, dst: Path, fmt: str = DEFAULT_FORMAT,
             n.name = f"{n.op_type}_{n_i}"
     inits = {i.name: i for i in m.graph.initializer}
     by_name = {n.name: n for n in m.graph.node}
-    nodes = [n for n in weight_matmuls(m) if tuple(inits[by_name[n].input[1]].dims) not in float_shapes]
-    keep_float = [by_name[n] for n in weight_matmuls(m) if n not in nodes]
+    shape = {n: tuple(inits[by_name[n].input[1]].dims) for n in weight_matmuls(m)}
+    nodes = [n for n in shape if shape[n] not in float_shapes + row_shapes]
+    keep_float = [by_name[n] for n in shape if shape[n] in float_shapes]
+    per_row = [by_name[n] for n in shape if shape[n] in row_shapes]
     with tempfile.TemporaryDirectory() as td:
         tmp = Path(td) / "float.onnx"
         onnx.save(m, str(tmp))
@@ -147,6 +159,8 @@ def quantize_graph(src: Path, dst: Path, fmt: str = DEFAULT_FORMAT,
     out.graph.name = m.graph.name
     for n in keep_float:
         _float_compute_int8(out, n.input[1], fmt)
+    for n in per_row:
+        _row_quant_int8(out, n.name, fmt)
     onnx.checker.check_model(out)
     onnx.save(out, str(dst))
     return nodes
@@ -157,19 +171,59 @@ def _float_compute_int8(m: onnx.ModelProto, name: str, fmt: str) -> None:
     (int8) and `name_scale` (float32 [out]) and `Cast`, `Mul` nodes computing `name`: int8 bytes
     in the bundle, a float weight after onnxruntime's constant folding."""
     g = m.graph
-    init = next(i for i in g.initializer if i.name == name)
-    w = numpy_helper.to_array(init).astype(np.float32)
-    assert fmt.startswith("s8"), "float compute on int8 storage needs a symmetric format (s8, s8c)"
-    scale, _ = quant_params(w, fmt)  # symmetric: zero point 0
-    scale = scale.reshape(-1).astype(np.float32)
-    q = np.clip(np.round(w / scale), -127, 127).astype(np.int8)
-    g.initializer.remove(init)
-    g.initializer.extend([numpy_helper.from_array(q, name + "_q"), numpy_helper.from_array(scale, name + "_scale")])
+    _int8_columns(g, name, fmt)
     nodes = [onnx.helper.make_node("Cast", [name + "_q"], [name + "_qf"], to=TensorProto.FLOAT),
              onnx.helper.make_node("Mul", [name + "_qf", name + "_scale"], [name])]
     rest = list(g.node)
     del g.node[:]
     g.node.extend(nodes + rest)
+
+
+def _int8_columns(g: onnx.GraphProto, name: str, fmt: str) -> np.ndarray:
+    """Swap the float initializer `name` ([in, out], already on the int8 grid) for `name_q` (int8)
+    and `name_scale` (float32 [out]); returns the float weight."""
+    init = next(i for i in g.initializer if i.name == name)
+    w = numpy_helper.to_array(init).astype(np.float32)
+    assert fmt.startswith("s8"), "int8 storage with a scale per column needs a symmetric format (s8, s8c)"
+    scale, _ = quant_params(w, fmt)  # symmetric: zero point 0
+    scale = np.broadcast_to(scale.reshape(-1), (w.shape[1],)).astype(np.float32)
+    q = np.clip(np.round(w / scale), -127, 127).astype(np.int8)
+    g.initializer.remove(init)
+    g.initializer.extend([numpy_helper.from_array(q, name + "_q"), numpy_helper.from_array(scale, name + "_scale")])
+    return w
+
+
+def _row_quant_int8(m: onnx.ModelProto, node: str, fmt: str) -> None:
+    """Replace the float MatMul `node` (x [..., in] @ W [in, out]) by its per-row integer form:
+    xs = x + ROW_SHIFT, s = max(xs over the row) / 255 (one scale per token), x_q = uint8(clip(round(xs / s))),
+    y = Cast(MatMulInteger(x_q, W_q)) * W_scale * s - ROW_SHIFT * colsum(W). What
+    `row_quant_activation` computes in PyTorch, up to float rounding order."""
+    g = m.graph
+    n = next(x for x in g.node if x.name == node)
+    x, wname, y = n.input[0], n.input[1], n.output[0]
+    w = _int8_columns(g, wname, fmt)
+    p = node + "_row"
+    const = {p + "_shift": np.float32(ROW_SHIFT), p + "_eps": np.float32(1e-8), p + "_255": np.float32(255.0),
+             p + "_lo": np.float32(0.0), p + "_bias": (-ROW_SHIFT * w.sum(0)).astype(np.float32)}
+    g.initializer.extend(numpy_helper.from_array(np.asarray(v), k) for k, v in const.items())
+    mk = onnx.helper.make_node
+    nodes = [mk("Add", [x, p + "_shift"], [p + "_xs"]),
+             mk("ReduceMax", [p + "_xs"], [p + "_max"], axes=[-1], keepdims=1),
+             mk("Max", [p + "_max", p + "_eps"], [p + "_maxe"]),
+             mk("Div", [p + "_maxe", p + "_255"], [p + "_s"]),  # [..., 1]
+             mk("Div", [p + "_xs", p + "_s"], [p + "_xd"]),
+             mk("Round", [p + "_xd"], [p + "_xr"]),
+             mk("Clip", [p + "_xr", p + "_lo", p + "_255"], [p + "_xc"]),
+             mk("Cast", [p + "_xc"], [p + "_xq"], to=TensorProto.UINT8),
+             mk("MatMulInteger", [p + "_xq", wname + "_q"], [p + "_acc"]),
+             mk("Cast", [p + "_acc"], [p + "_accf"], to=TensorProto.FLOAT),
+             mk("Mul", [p + "_accf", wname + "_scale"], [p + "_y0"]),
+             mk("Mul", [p + "_y0", p + "_s"], [p + "_y1"]),
+             mk("Add", [p + "_y1", p + "_bias"], [y])]
+    at = list(g.node).index(n)
+    rest = list(g.node)
+    del g.node[:]
+    g.node.extend(rest[:at] + nodes + rest[at + 1:])
 
 
 def quantize_static_qdq(src: Path, dst: Path, feeds: list[dict[str, np.ndarray]], per_channel: bool = True) -> None:
@@ -212,10 +266,22 @@ def fake_quant_activation(x: torch.Tensor) -> torch.Tensor:
     return x + ((q - zp) * scale - x).detach()
 
 
+def row_quant_activation(x: torch.Tensor) -> torch.Tensor:
+    """A ROW_QUANT product's input as the int8 graphs round it (`_row_quant_int8`): shifted by
+    ROW_SHIFT, rounded to uint8 with one scale per row (its max / 255), shifted back. Unlike the
+    per-tensor rounding, a row's result does not depend on the other rows of its batch. Straight-
+    through gradient."""
+    xs = x.detach() + ROW_SHIFT
+    s = xs.amax(-1, keepdim=True).clamp_min(1e-8) / 255.0
+    q = torch.clamp(torch.round(xs / s), 0, 255)
+    return x + (q * s - ROW_SHIFT - x).detach()
+
+
 class simulate_int8:
     """Context manager (or `.attach()` for good): every layer matmul of `model` but those in
-    FLOAT_COMPUTE rounds its input as the int8 graphs do at run time (`fake_quant_activation`). With `fake_quant_` weights, the
-    PyTorch model then computes what onnxruntime's MatMulInteger graphs compute, up to ties."""
+    FLOAT_COMPUTE rounds its input as the int8 graphs do at run time (`fake_quant_activation`,
+    or `row_quant_activation` for ROW_QUANT). With `fake_quant_` weights, the PyTorch model then
+    computes what onnxruntime's MatMulInteger graphs compute, up to ties."""
 
     def __init__(self, model):
         self.model, self.handles = model, []
@@ -224,7 +290,8 @@ class simulate_int8:
         for layer in self.model.layers:
             for name, mod in layer.named_children():
                 if isinstance(mod, torch.nn.Linear) and name not in FLOAT_COMPUTE:
-                    self.handles.append(mod.register_forward_pre_hook(lambda _m, args: (fake_quant_activation(args[0]),)))
+                    fq = row_quant_activation if name in ROW_QUANT else fake_quant_activation
+                    self.handles.append(mod.register_forward_pre_hook(lambda _m, args, fq=fq: (fq(args[0]),)))
         return self
 
     def detach(self):

@@ -11,7 +11,7 @@ import torch
 from mrr.data import Encoder, load_tokenizer
 from mrr.evaluate import config_grid
 from mrr.export import export_bundle
-from mrr.int8 import FLOAT_COMPUTE, GOLDEN_TOLERANCE, fake_quant, quant_params, simulate_int8
+from mrr.int8 import FLOAT_COMPUTE, GOLDEN_TOLERANCE, ROW_QUANT, fake_quant, quant_params, row_quant_activation, simulate_int8
 from mrr.onnx_runner import BundleRunner
 from mrr.pretrained import tokenizer_path
 from mrr.tiny import TINY, tiny_model
@@ -47,10 +47,11 @@ def test_layer_matmuls_are_int8_and_lora_stays_float(bundle):
             assert all(i.data_type == onnx.TensorProto.INT8 for i in q), f
             float_w = [n for n in g.node if n.op_type == "MatMul" and n.input[1] in inits]
             assert not float_w, f  # no float weight matrix left
-            # FLOAT_COMPUTE products: int8 storage, Cast + Mul to float (folded by onnxruntime at load)
+            # ROW_QUANT products (ffn_out): int8 weight and a scale per column, the input rounded per row
             stored = [i for i in g.initializer if i.name.endswith("_q") and i.data_type == onnx.TensorProto.INT8]
-            assert len(stored) == len(FLOAT_COMPUTE), f
+            assert len(stored) == len(FLOAT_COMPUTE) + len(ROW_QUANT), f
             assert tuple(stored[0].dims) == (TINY.intermediate, TINY.hidden), f  # ffn_out [in, out]
+            assert ops.count("ReduceMax") == len(ROW_QUANT), f  # one scale per row
             inputs = {i.name for i in g.input}
             lora = [n for n in g.node if n.op_type == "MatMul" and n.input[1] in inputs]
             assert len(lora) == lora_matmuls, f  # x @ A and (x A) @ B per target: A and B are graph inputs, float
@@ -133,3 +134,17 @@ def test_hf_q8_is_the_transformersjs_recipe(bundle):
     run = lambda f: ort.InferenceSession(str(out / "hf" / "onnx" / f), providers=["CPUExecutionProvider"]).run(None, feed)[0][:, 0]
     full, quant = run("model.onnx"), run("model_quantized.onnx")
     assert 0 < np.abs(full - quant).max() < 0.5
+
+
+def test_row_rounding_is_per_row_and_close():
+    # ffn_out's input (a GELU output, >= -0.17) rounded per row: a row's value does not depend on
+    # the other rows of the batch (per-tensor rounding does), and each stays within half a step
+    torch.manual_seed(0)
+    x = torch.nn.functional.gelu(torch.randn(3, 5, 64) * 3)
+    big = x.clone()
+    big[0, 0, 0] = 80.0  # an outlier token
+    alone, together = row_quant_activation(x), row_quant_activation(big)
+    assert torch.equal(alone[1:], together[1:]) and torch.equal(alone[0, 1:], together[0, 1:])
+    step = (x + 0.17).amax(-1, keepdim=True) / 255
+    assert ((alone - x).abs() <= step / 2 + 1e-6).all()
+    assert not torch.equal(alone, x)
