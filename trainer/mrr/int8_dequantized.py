@@ -24,19 +24,20 @@ def dequantized_twin(src: Path, dst: Path) -> int:
     m = onnx.load(str(src))
     g = m.graph
     inits = {i.name: i for i in g.initializer}
-    producer = {o: n for n in g.node for o in n.output}
+    all_nodes = list(g.node)  # one Python object per node, held: id() below is stable
+    producer = {o: n for n in all_nodes for o in n.output}
     consumers: dict[str, list[onnx.NodeProto]] = {}
-    for n in g.node:
+    for n in all_nodes:
         for x in n.input:
             consumers.setdefault(x, []).append(n)
     drop: set[int] = set()  # id() of the nodes replaced
     weight_nodes: list[onnx.NodeProto] = []
     replace: dict[int, onnx.NodeProto] = {}  # id(MatMulInteger) -> its float MatMul
     rewritten = 0
-    for n in g.node:
+    for n in all_nodes:
         if n.op_type != "MatMulInteger":
             continue
-        x_q, w_q, _x_zp, w_zp = n.input
+        x_q, w_q, _x_zp, w_zp = n.input  # w_q [in, out] int8, w_zp [out] (zeros)
         dql = producer[x_q]
         assert dql.op_type == "DynamicQuantizeLinear", f"{n.name}: input {x_q} is not a DynamicQuantizeLinear output"
         zp = numpy_helper.to_array(inits[w_zp])
@@ -46,7 +47,7 @@ def dequantized_twin(src: Path, dst: Path) -> int:
         (out_mul,) = consumers[cast.output[0]]
         scales = producer[next(i for i in out_mul.input if i != cast.output[0])]
         assert cast.op_type == "Cast" and out_mul.op_type == "Mul" and scales.op_type == "Mul", n.name
-        w_scale = next(i for i in scales.input if i != dql.output[1])
+        w_scale = next(i for i in scales.input if i != dql.output[1])  # [out] float32, per column
         assert w_scale in inits, f"{n.name}: weight scale {w_scale} is not an initializer"
         w = f"{w_q}_dq"
         weight_nodes += [helper.make_node("Cast", [w_q], [f"{w}f"], name=f"{w}_cast", to=TensorProto.FLOAT),
@@ -54,7 +55,7 @@ def dequantized_twin(src: Path, dst: Path) -> int:
         replace[id(n)] = helper.make_node("MatMul", [dql.input[0], w], [out_mul.output[0]], name=n.name.removesuffix("_quant"))
         drop.update({id(cast), id(out_mul), id(scales)})
         rewritten += 1
-    nodes = [replace.get(id(n), n) for n in g.node if id(n) not in drop]
+    nodes = [replace.get(id(n), n) for n in all_nodes if id(n) not in drop]
     used = {x for n in weight_nodes + nodes for x in n.input}
     nodes = [n for n in nodes if n.op_type != "DynamicQuantizeLinear" or n.output[0] in used]
     used = {x for n in weight_nodes + nodes for x in n.input}
