@@ -23,7 +23,8 @@ const text = readFileSync(path, 'utf8');
 const m = JSON.parse(text);
 const g = m.graphs;
 const names = [m.input.tokenizer, m.input.tokenizerConfig, g.embeddings, ...(g.layerWeights ?? []), ...g.layers,
-  ...(g.plainLayers ?? []), g.compress, m.adapters.file, m.golden].filter((f) => typeof f === 'string');
+  ...(g.plainLayers ?? []), ...(g.dequantized?.layers ?? []), ...(g.dequantized?.plainLayers ?? []),
+  g.compress, m.adapters.file, m.golden].filter((f) => typeof f === 'string');
 const files = {};
 for (const f of names) {
   const data = readFileSync(join(dir, f));

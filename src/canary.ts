@@ -8,11 +8,14 @@
  * compressed full-depth configuration (plain layer 1, LoRA graphs 2..N with `h<r>`) and the
  * shallowest exit (LoRA graphs from layer 1 with `vertical`). The plain twins of layers 2..N
  * share their weights file with the LoRA graphs that run, and their bytes are hashed.
+ * An int8 bundle is checked against the scores of what its graphs compute on this backend
+ * (src/layer-graphs.ts): its int8 scores on WASM, the float `scores` for its dequantized twins on WebGPU.
  */
 import { configName, resolveConfig, type ResolvedConfig } from './config';
 import { BundleError, ConfigError } from './errors';
 import type { Forward } from './forward';
-import type { BundlePrecision, Manifest } from './manifest';
+import { type LayerGraphs, layerGraphs } from './layer-graphs';
+import type { Manifest } from './manifest';
 import { type LayerStep, plan } from './plan';
 import { scoreRows } from './scoring';
 import type { RowTokenizer } from './tokenize';
@@ -47,7 +50,8 @@ export interface CanaryReport {
   ms: number;
 }
 
-function parseGolden(json: unknown, file: string, precision: BundlePrecision = 'float16'): { tolerance: number; cases: GoldenCase[] } {
+/** `compute`: what the layer graphs that run compute (src/layer-graphs.ts): int8 graphs are checked against the int8 scores. */
+function parseGolden(json: unknown, file: string, compute: LayerGraphs['compute'] = 'float'): { tolerance: number; cases: GoldenCase[] } {
   const bad = (what: string): never => {
     throw new BundleError(`MatryoshkaReranker: ${file}: ${what} (docs/bundle-format.md, "golden.json"); re-export the bundle with the trainer`);
   };
@@ -63,7 +67,7 @@ function parseGolden(json: unknown, file: string, precision: BundlePrecision = '
     if (k.plan !== undefined && !Array.isArray(k.plan)) bad(`cases[${i}].plan must be an array of layer steps`);
   });
   if (cases.length === 0) bad('"cases" is empty');
-  if (precision === 'int8') return int8Golden(json as { precisions?: unknown }, cases as GoldenCase[], bad);
+  if (compute === 'int8') return int8Golden(json as { precisions?: unknown }, cases as GoldenCase[], bad);
   const tol = typeof tolerance === 'number' && tolerance > 0 ? Math.min(tolerance, MAX_TOLERANCE) : MAX_TOLERANCE;
   return { tolerance: tol, cases: cases as GoldenCase[] };
 }
@@ -121,13 +125,14 @@ function samePlan(theirs: unknown, ours: readonly LayerStep[]): boolean {
     theirs.every((t: unknown, i) => typeof t === 'object' && t !== null && key(t as LayerStep) === key(ours[i]!));
 }
 
-/** Graph files a configuration runs (for the error message). */
-function filesOf(cfg: ResolvedConfig, m: Manifest): string[] {
+/** Graph files a configuration runs on `backend` (for the error message). */
+function filesOf(cfg: ResolvedConfig, m: Manifest, backend: ResolvedBackend): string[] {
   const g = m.graphs;
+  const lg = layerGraphs(m, backend);
   const out = [g.embeddings];
   for (const { layer, adapters } of plan(cfg, m)) {
-    const plain = adapters.length === 0 && g.plainLayers;
-    out.push(plain ? g.plainLayers![layer - 1]! : g.layers[layer - 1]!);
+    const plain = adapters.length === 0 && lg.plainLayers;
+    out.push(plain ? lg.plainLayers![layer - 1]! : lg.layers[layer - 1]!);
     if (g.layerWeights) out.push(g.layerWeights[layer - 1]!);
   }
   if (cfg.compress) out.push(g.compress, m.adapters.file);
@@ -138,7 +143,7 @@ function filesOf(cfg: ResolvedConfig, m: Manifest): string[] {
 /** Run the canary; throws BundleError when a row differs from golden.json. */
 export async function runCanary(forward: Forward, tokenizer: RowTokenizer, m: Manifest, golden: unknown, backend: ResolvedBackend, location: string): Promise<CanaryReport> {
   const t0 = performance.now();
-  const { tolerance, cases } = parseGolden(golden, m.golden, m.precision);
+  const { tolerance, cases } = parseGolden(golden, m.golden, layerGraphs(m, backend).compute);
   let rows = 0;
   let worstDiff = 0;
   const names: string[] = [];
@@ -159,7 +164,7 @@ export async function runCanary(forward: Forward, tokenizer: RowTokenizer, m: Ma
         throw new BundleError(
           `MatryoshkaReranker: the bundle at ${location} fails its load-time canary on ${backend}: configuration ${configName(cfg)}, ` +
           `${m.golden} cases[${i}] passage ${k} scores ${got}, ${m.golden} says ${want} (|diff| ${d} > ${tolerance}). ` +
-          `One of the files it ran is damaged, or manifest.json lists them wrongly: ${filesOf(cfg, m).join(', ')}; re-export the bundle with the trainer`);
+          `One of the files it ran is damaged, or manifest.json lists them wrongly: ${filesOf(cfg, m, backend).join(', ')}; re-export the bundle with the trainer`);
       }
       worstDiff = Math.max(worstDiff, d);
     });

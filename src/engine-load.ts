@@ -12,6 +12,7 @@ import { type DownloadProgress, type LoadedBundle, loadBundle, parseJson, readBu
 import { resolveConfig } from './config';
 import { BackendError, OptionsError } from './errors';
 import { Forward } from './forward';
+import { canRunLayers } from './layer-graphs';
 import type { Manifest } from './manifest';
 import type { ResolvedOptions } from './options';
 import { FileStore, StagedSessions } from './staged-sessions';
@@ -103,13 +104,15 @@ export async function startEngine(opts: ResolvedOptions, { explicitThreads = tru
   await Promise.race([manifestArrived, bundle]);
   const m = manifest as Manifest | null;
   if (!m) throw new RangeError('startEngine: the bundle loader finished without a manifest');
-  if (m.precision === 'int8' && choice.backend === 'webgpu') {
-    // int8 layer graphs (MatMulInteger) run on WASM's integer kernels; WebGPU's are slow or missing
+  if (!canRunLayers(m, choice.backend)) {
+    // int8 layer graphs (MatMulInteger) run on WASM's integer kernels; WebGPU's are slow or missing,
+    // and this bundle predates the dequantized twins WebGPU runs instead (src/layer-graphs.ts)
     if (!choice.measure) {
       stop.abort();
-      throw new BackendError(`MatryoshkaReranker: the bundle at ${opts.model} is int8 (manifest "precision": "int8"), which runs on WASM only; use backend "wasm" or "auto", or a float16 bundle for WebGPU`);
+      const where = typeof opts.model === 'string' ? `at ${opts.model}` : `"${opts.model?.name ?? m.name}" (file map)`;
+      throw new BackendError(`MatryoshkaReranker: the bundle ${where} is int8 (manifest "precision": "int8") without dequantized layer graphs (manifest "graphs.dequantized"), so it runs on WASM only; use backend "wasm" or "auto", or re-export it with the current trainer (mrr.export --precision int8 writes them) to run it on WebGPU`);
     }
-    choice = { backend: 'wasm', reason: 'int8 bundle (manifest "precision"): its integer kernels run on WASM', measure: false };
+    choice = { backend: 'wasm', reason: 'int8 bundle (manifest "precision") without dequantized layer graphs ("graphs.dequantized"): its integer kernels run on WASM', measure: false };
     backendInfo = info(choice);
   }
   current = build(choice.backend);

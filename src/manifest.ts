@@ -35,6 +35,12 @@ export interface Manifest {
     /** Per layer: the external-data file holding that layer's weights, shared by both graphs (optional). */
     layerWeights?: string[];
     compress: string;
+    /**
+     * int8 bundles only (optional): per layer, the twins of `layers` and `plainLayers` that
+     * compute every weight product in float from the same int8 weights (same `layerWeights`
+     * file), what WebGPU runs (src/layer-graphs.ts). `plainLayers` exactly when the bundle has plain twins.
+     */
+    dequantized?: { layers: string[]; plainLayers?: string[] };
   };
   adapters: {
     file: string; dtype: string; rank: number;
@@ -128,6 +134,19 @@ export function parseManifest(json: unknown, file = 'manifest.json'): Manifest {
   for (const k of ['plainLayers', 'layerWeights']) {
     if (graphs[k] !== undefined && strs(graphs, k, `graphs.${k}`).length !== numLayers) bad(`graphs.${k}`, `an array of ${numLayers} file names (architecture.numLayers)`);
   }
+  if (json.precision !== undefined && !BUNDLE_PRECISIONS.includes(json.precision as BundlePrecision)) {
+    bad('precision', BUNDLE_PRECISIONS.map((x) => `"${x}"`).join(' or '));
+  }
+  if (graphs.dequantized !== undefined) {
+    if (json.precision !== 'int8') bad('graphs.dequantized', 'absent unless "precision" is "int8" (it holds the float twins of int8 layer graphs)');
+    const dq = obj(graphs, 'dequantized', 'graphs.dequantized');
+    if (strs(dq, 'layers', 'graphs.dequantized.layers').length !== numLayers) bad('graphs.dequantized.layers', `an array of ${numLayers} file names (architecture.numLayers)`);
+    if (graphs.plainLayers === undefined) {
+      if (dq.plainLayers !== undefined) bad('graphs.dequantized.plainLayers', 'absent (graphs.plainLayers is absent)');
+    } else if (dq.plainLayers === undefined || strs(dq, 'plainLayers', 'graphs.dequantized.plainLayers').length !== numLayers) {
+      bad('graphs.dequantized.plainLayers', `an array of ${numLayers} file names (graphs.plainLayers has them)`);
+    }
+  }
   const ad = obj(json, 'adapters', 'adapters');
   str(ad, 'file', 'adapters.file');
   int(ad, 'rank', 'adapters.rank', 1);
@@ -171,9 +190,6 @@ export function parseManifest(json: unknown, file = 'manifest.json'): Manifest {
   }
   const unlisted = bundleFiles(m).filter((f) => !(f in files));
   if (unlisted.length) bad('files', `an entry (bytes, sha256) for every file the runtime reads; missing: ${unlisted.join(', ')}`);
-  if (json.precision !== undefined && !BUNDLE_PRECISIONS.includes(json.precision as BundlePrecision)) {
-    bad('precision', BUNDLE_PRECISIONS.map((x) => `"${x}"`).join(' or '));
-  }
   if (json.fusion !== undefined) {
     const f = obj(json, 'fusion', 'fusion');
     if (typeof f.weight !== 'number' || !Number.isFinite(f.weight) || f.weight < 0) bad('fusion.weight', 'a finite number >= 0');
@@ -185,11 +201,13 @@ export function parseManifest(json: unknown, file = 'manifest.json'): Manifest {
 /**
  * Every file of the bundle the runtime reads, in load order: what every configuration needs
  * first (tokenizer, embeddings, compression, adapters, golden.json), then layer by layer (its weights, its
- * graph, its LoRA-free twin), so the shallow exits can rank before the deep layers arrive;
+ * graph, its LoRA-free twin, their dequantized twins), so the shallow exits can rank before the deep layers arrive;
  * golden.json (the load-time canary, small) comes before the layers.
  */
 export function bundleFiles(m: Manifest): string[] {
   const g = m.graphs;
-  const perLayer = g.layers.flatMap((layer, i) => [g.layerWeights?.[i], layer, g.plainLayers?.[i]].filter((f): f is string => !!f));
+  const dq = g.dequantized;
+  const perLayer = g.layers.flatMap((layer, i) =>
+    [g.layerWeights?.[i], layer, g.plainLayers?.[i], dq?.layers[i], dq?.plainLayers?.[i]].filter((f): f is string => !!f));
   return [m.input.tokenizer, m.input.tokenizerConfig, g.embeddings, g.compress, m.adapters.file, m.golden, ...perLayer];
 }

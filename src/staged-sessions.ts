@@ -10,6 +10,7 @@ import { DisposedError } from './errors';
 import type { Sessions } from './forward';
 import type { Manifest } from './manifest';
 import { checkExitHead, checkSessionIo, COMPRESS_IO, createSession, EMBEDDINGS_IO, type GraphIo, layerIo } from './ort-sessions';
+import { layerGraphs } from './layer-graphs';
 import { parseSafetensors } from './safetensors';
 import type { ResolvedBackend } from './types';
 
@@ -85,7 +86,8 @@ export class StagedSessions {
   /** The sessions so far (their layer arrays grow as layers become ready). */
   get sessions(): Sessions {
     if (!this.ort || !this.embeddings || !this.compress) throw new RangeError('StagedSessions: shared graphs not ready yet; await whenLayers(0)');
-    return { ort: this.ort, embeddings: this.embeddings, compress: this.compress, layers: this.layers, ...(this.manifest.graphs.plainLayers ? { plainLayers: this.plainLayers } : {}) };
+    const plain = layerGraphs(this.manifest, this.backend).plainLayers;
+    return { ort: this.ort, embeddings: this.embeddings, compress: this.compress, layers: this.layers, ...(plain ? { plainLayers: this.plainLayers } : {}) };
   }
 
   get adapters(): AdapterStore {
@@ -173,17 +175,19 @@ export class StagedSessions {
   private async build(): Promise<void> {
     const m = this.manifest;
     const g = m.graphs;
+    // int8 bundles on WebGPU: the dequantized twins, on the same weights files (src/layer-graphs.ts)
+    const lg = layerGraphs(m, this.backend);
     this.ort = await ortFor(this.backend);
     this.embeddings = await this.open(g.embeddings, EMBEDDINGS_IO);
     this.compress = await this.open(g.compress, COMPRESS_IO);
     this.store = new AdapterStore(parseSafetensors(await this.files.get(m.adapters.file), m.adapters.file), m);
     this.advance(0);
-    for (let i = 0; i < g.layers.length; i++) {
+    for (let i = 0; i < lg.layers.length; i++) {
       const weights = g.layerWeights ? [{ path: g.layerWeights[i]!, data: await this.files.get(g.layerWeights[i]!) }] : [];
-      const layer = await this.open(g.layers[i]!, layerIo(i + 1, m, false), weights);
-      checkExitHead(layer, g.layers[i]!, i + 1, m);
-      const plain = g.plainLayers ? await this.open(g.plainLayers[i]!, layerIo(i + 1, m, true), weights) : null;
-      if (plain) checkExitHead(plain, g.plainLayers![i]!, i + 1, m);
+      const layer = await this.open(lg.layers[i]!, layerIo(i + 1, m, false), weights);
+      checkExitHead(layer, lg.layers[i]!, i + 1, m);
+      const plain = lg.plainLayers ? await this.open(lg.plainLayers[i]!, layerIo(i + 1, m, true), weights) : null;
+      if (plain) checkExitHead(plain, lg.plainLayers![i]!, i + 1, m);
       this.layers.push(layer);
       if (plain) this.plainLayers.push(plain);
       this.advance(i + 1);

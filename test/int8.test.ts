@@ -54,6 +54,40 @@ describe('int8 bundle on WASM', () => {
   });
 });
 
+describe('the dequantized twins (graphs.dequantized, what WebGPU runs) in onnxruntime-web', () => {
+  // Node has no WebGPU: the twins run on WASM here, listed as the layer graphs of a float bundle
+  // (same weights files), so the canary and every case check them against the float `scores`.
+  let engine: Engine;
+  let dir: string;
+  beforeAll(async () => {
+    dir = copyBundle((d) => {
+      const m = readJson(join(d, 'manifest.json')) as { graphs: Record<string, unknown> & { dequantized: Record<string, unknown> }; precision?: string };
+      const { dequantized, ...g } = m.graphs;
+      writeFileSync(join(d, 'manifest.json'), JSON.stringify({ ...m, precision: undefined, graphs: { ...g, ...dequantized } }, null, 1));
+    });
+    engine = await Engine.create({ model: dir, backend: 'wasm', numThreads: 1, progressiveLoad: false });
+  });
+  afterAll(async () => { await engine?.dispose(); rmSync(dir, { recursive: true, force: true }); });
+
+  it(`load canary and every golden case within the float tolerance ${golden.tolerance}, away from the int8 scores`, async () => {
+    await engine.loaded();
+    expect(engine.loadReport!.canary.worstDiff).toBeLessThan(golden.tolerance);
+    let worstFloat = 0;
+    let worstInt8 = 0;
+    for (const c of golden.cases) {
+      const r = await engine.rank(c.query, c.passages, { config: c.config });
+      expect(r.results).toHaveLength(c.passages.length);
+      for (const x of r.results) {
+        worstFloat = Math.max(worstFloat, Math.abs(x.score - c.scores[x.index]!));
+        worstInt8 = Math.max(worstInt8, Math.abs(x.score - c.scoresByPrecision.int8[x.index]!));
+      }
+    }
+    console.log(`dequantized twins (WASM): ${golden.cases.length} cases, max |score - float golden| ${worstFloat.toExponential(2)}, |score - int8 golden| ${worstInt8.toExponential(2)}`);
+    expect(worstFloat).toBeLessThan(1e-4);
+    expect(worstInt8).toBeGreaterThan(10 * golden.tolerance); // float compute: no activation rounding
+  });
+});
+
 describe('damaged int8 bundles are refused', () => {
   const dirs: string[] = [];
   afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });

@@ -31,8 +31,10 @@ def configuration_table(model: MatryoshkaReranker, archs: list[SubArch], dev: di
 def runtime_files(m: dict) -> list[str]:
     """Every file the runtime reads (src/manifest.ts bundleFiles), in its load order."""
     g = m["graphs"]
+    dq = g.get("dequantized", {})
     return [m["input"]["tokenizer"], m["input"]["tokenizerConfig"], g["embeddings"], *g.get("layerWeights", []),
-            *g["layers"], *g.get("plainLayers", []), g["compress"], m["adapters"]["file"], m["golden"]]
+            *g["layers"], *g.get("plainLayers", []), *dq.get("layers", []), *dq.get("plainLayers", []),
+            g["compress"], m["adapters"]["file"], m["golden"]]
 
 
 def file_table(out: Path, m: dict) -> dict:

@@ -36,14 +36,17 @@ def export_tokenizer(src_json: Path, out: Path) -> None:
 
 def export_bundle(model: MatryoshkaReranker, tokenizer_json: Path, out: Path, name: str, base: str,
                   archs: list[SubArch], dev: dict | None = None, training: dict | None = None,
-                  hf: bool = True, fusion_weight: float = 1.0, precision: str = "float16") -> dict:
+                  hf: bool = True, fusion_weight: float = 1.0, precision: str = "float16",
+                  dequantized: bool = True) -> dict:
+    """Write the bundle. precision "int8" with `dequantized` (default) adds the layer graphs'
+    float-compute twins for WebGPU (manifest `graphs.dequantized`, mrr/int8_dequantized.py)."""
     out.mkdir(parents=True, exist_ok=True)
     quantize_(model, precision)
     round_adapters_(model)
     model.eval()
     cfg = model.cfg
     export_tokenizer(tokenizer_json, out)
-    graphs = export_graphs(model, out, precision)
+    graphs = export_graphs(model, out, precision, dequantized)
     if precision == "int8":  # golden vectors from exactly the weights the graphs hold
         from .bundle_import import sync_layer_weights_
         sync_layer_weights_(model, out, graphs["layers"])

@@ -87,10 +87,11 @@ def _export(module, args, path: Path, inputs, outputs, axes):
                       dynamic_axes=axes, opset_version=OPSET, dynamo=False, do_constant_folding=True)
 
 
-def export_graphs(model: MatryoshkaReranker, out: Path, precision: str = "float16") -> dict:
+def export_graphs(model: MatryoshkaReranker, out: Path, precision: str = "float16", dequantized: bool = True) -> dict:
     """The graphs of docs/bundle-format.md. precision "int8": the layer graphs' matmul weights as
     int8 with DynamicQuantizeLinear + MatMulInteger (mrr/int8.py; the model must have been through
-    `quantize_(model, "int8")`), the rest as for "float16"."""
+    `quantize_(model, "int8")`), plus (with `dequantized`) their float-compute twins on the same
+    int8 weights (`graphs.dequantized`, mrr/int8_dequantized.py); the rest as for "float16"."""
     cfg = model.cfg
     B, T, H = 2, 7, cfg.hidden
     ids = torch.full((B, T), 5, dtype=torch.long)
@@ -131,12 +132,24 @@ def export_graphs(model: MatryoshkaReranker, out: Path, precision: str = "float1
             "a float-compute or per-row product must be the only one of its shape"
         for f in [*layer_files, *plain_files]:  # weights already on the int8 grid: exact
             quantize_graph(out / f, out / f, float_shapes=float_shapes, row_shapes=row_shapes)
-    for f in ["embeddings.onnx", *layer_files, *plain_files]:
+    # int8: each layer graph's dequantized twin (float compute from the same int8 initializers, for
+    # WebGPU; mrr/int8_dequantized.py), sharing the layer's weights file
+    dq_files = [f.replace(".onnx", ".dq.onnx") for f in layer_files] if precision == "int8" and dequantized else []
+    dq_plain = [f.replace(".onnx", ".dq.onnx") for f in plain_files] if dq_files else []
+    if dq_files:
+        from .int8_dequantized import dequantized_twin
+        for f, fd in zip([*layer_files, *plain_files], [*dq_files, *dq_plain]):
+            dequantized_twin(out / f, out / fd)
+    for f in ["embeddings.onnx", *layer_files, *plain_files, *dq_files, *dq_plain]:
         store_compact(out / f, cfg.vocab_size, cfg.hidden)  # int8 graphs: the exit heads' matrices
-    for f, fp, fw in zip(layer_files, plain_files, weight_files):
-        share_weights([out / f, out / fp], out / fw)
-    return {"embeddings": "embeddings.onnx", "layers": layer_files, "plainLayers": plain_files,
-            "layerWeights": weight_files, "compress": "compress.onnx"}
+    for i, (f, fp, fw) in enumerate(zip(layer_files, plain_files, weight_files)):
+        # the int8 graphs come first: the weights file is the same bytes with or without the twins
+        share_weights([out / f, out / fp, *([out / dq_files[i], out / dq_plain[i]] if dq_files else [])], out / fw)
+    graphs = {"embeddings": "embeddings.onnx", "layers": layer_files, "plainLayers": plain_files,
+              "layerWeights": weight_files, "compress": "compress.onnx"}
+    if dq_files:
+        graphs["dequantized"] = {"layers": dq_files, "plainLayers": dq_plain}
+    return graphs
 
 
 def export_adapters(model: MatryoshkaReranker, out: Path) -> dict:

@@ -15,7 +15,9 @@ from .golden import arch_from_json
 
 
 class BundleRunner:
-    def __init__(self, folder: str | Path):
+    def __init__(self, folder: str | Path, dequantized: bool = False):
+        """`dequantized`: an int8 bundle's float-compute twins (`graphs.dequantized`, what WebGPU runs)
+        instead of its int8 layer graphs."""
         self.dir = Path(folder)
         self.m = json.loads((self.dir / "manifest.json").read_text())
         so = ort.SessionOptions()
@@ -23,9 +25,10 @@ class BundleRunner:
         load = lambda f: ort.InferenceSession(str(self.dir / f), so, providers=["CPUExecutionProvider"])
         g = self.m["graphs"]
         self.emb = load(g["embeddings"])
-        self.layers = [load(f) for f in g["layers"]]
+        lg = g["dequantized"] if dequantized else g
+        self.layers = [load(f) for f in lg["layers"]]
         # LoRA-free twins (same weights), run where a configuration adds no adapter at a layer
-        self.plain = [load(f) for f in g["plainLayers"]] if g.get("plainLayers") else None
+        self.plain = [load(f) for f in lg["plainLayers"]] if lg.get("plainLayers") else None
         self.compress = load(g["compress"])
         self.adapters = {k: v.astype(np.float32) for k, v in load_file(str(self.dir / self.m["adapters"]["file"])).items()}
         self.targets = self.m["adapters"]["targets"]
