@@ -2,7 +2,7 @@
  * The benchmark's command line (Node):
  *   npm run bench -- --dataset <BEIR dir> [--split test] --model <bundle dir>
  *     [--configs all|name,...] [--queries N] [--top-k 100] [--backend wasm|webgpu]
- *     [--progressive 2:20,6[;...]] [--peer-dtype fp32|q8] --out <file.json>
+ *     [--progressive 2:20,6[;...]] [--peer-dtype fp32|q8] [--reference-model <bundle dir>] --out <file.json>
  * `--split` may carry a query half of the shared dev split (docs/dev-split.md):
  * `--split train:dev` evaluates scifact's dev queries, `train:test` the others.
  * Runs the suite in Node (bench/suite-node.ts), writes the JSON report (bench/report.ts) and
@@ -19,7 +19,7 @@ import type { PeerDtype } from './scenarios/transformersjs';
 export const USAGE = [
   'usage: npm run bench -- --dataset <BEIR dir> [--split test] --model <bundle dir>',
   '         [--configs all|name,...] [--queries N] [--top-k 100] [--backend wasm|webgpu]',
-  '         [--progressive depth:keep,...,depth[;...]] [--peer-dtype fp32|q8] --out <file.json>',
+  '         [--progressive depth:keep,...,depth[;...]] [--peer-dtype fp32|q8] [--reference-model <bundle dir>] --out <file.json>',
   '',
   '  --dataset   folder with corpus.jsonl, queries.jsonl, qrels/<split>.tsv (e.g. ../shared/datasets/scifact)',
   '  --split     qrels split (default test); add :dev or :test for the shared dev split, e.g. train:dev',
@@ -32,6 +32,8 @@ export const USAGE = [
   '  --progressive  progressive re-ranking schedules, one row each: 2:20,6 scores all candidates',
   '              at exit 2 and the best 20 at depth 6; several separated by ";" (default: none)',
   '  --peer-dtype  weights of the transformers.js peer: fp32 (hf/onnx/model.onnx, default) or q8',
+  '  --reference-model  a second bundle of the same model (e.g. the float16 export beside an int8 one):',
+  '                its configurations run side by side too, as rows named <config>@<precision>',
   '              (hf/onnx/model_quantized.onnx, its default on WASM; written by mrr.export --precision int8)',
   '  --out       where to write the JSON report',
 ].join('\n');
@@ -72,6 +74,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     backend: { type: 'string', default: 'wasm' },
     progressive: { type: 'string' },
     'peer-dtype': { type: 'string', default: 'fp32' },
+    'reference-model': { type: 'string' },
     out: { type: 'string' },
   }, ['dataset', 'model', 'out']);
   const [split = '', side = 'all', ...extra] = values.split.split(':');
@@ -96,6 +99,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     topK: positiveInt('--top-k', values['top-k']),
     backend: values.backend,
     ...(values.progressive === undefined ? {} : { progressive: parseSchedules(values.progressive) }),
+    ...(values['reference-model'] === undefined ? {} : { referenceModel: values['reference-model'] }),
     out: values.out ?? '',
     peerDtype: values['peer-dtype'],
   };

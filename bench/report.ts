@@ -18,6 +18,8 @@ export interface BenchReport {
   queries: number;
   topK: number;
   model: MatryoshkaResult['model'];
+  /** The second bundle (`--reference-model`) whose rows are named `<config>@<precision>`; absent without one. */
+  referenceModel?: MatryoshkaResult['model'];
   /** The configuration every `latencyRatio` is relative to (depth = numLayers, no compression). */
   fullConfig?: string | null;
   /** One row per configuration run, then one per progressive schedule. */

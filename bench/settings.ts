@@ -15,6 +15,12 @@ export interface BenchSettings {
   querySplit: QuerySplitSide;
   /** Bundle folder: a local path (Node) or a URL. */
   model: string;
+  /**
+   * A second bundle of the same model, e.g. the float16 export beside an int8 one: its rows (the
+   * same configurations, no schedules) run side by side with the first's, named `<config>@<its
+   * precision>` (`@ref` when both have the same). Undefined: none.
+   */
+  referenceModel?: string;
   /** `all` or the configuration names asked for (the full configuration always runs too). */
   configs: 'all' | string[];
   /** Undefined: every query of the split. */

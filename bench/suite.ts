@@ -11,7 +11,7 @@ import { querySplitFilter } from '../tools/data/dev-split';
 import type { MachineInfo } from './machine';
 import type { BenchReport } from './report';
 import { runBm25 } from './scenarios/bm25';
-import { prepareMatryoshka, setLatencyRatios, type CreateReranker, type MatryoshkaOptions, type ModelRow } from './scenarios/matryoshka';
+import { prepareMatryoshka, setLatencyRatios, type CreateReranker, type MatryoshkaOptions, type ModelRow, type PreparedMatryoshka } from './scenarios/matryoshka';
 import { measureSideBySide } from './scenarios/rerank';
 import { isSkipped, type BenchProgress, type ScenarioContext, type Skipped } from './scenarios/scenario';
 import { prepareTransformersJs, type TransformersJsOptions, type TransformersJsResult } from './scenarios/transformersjs';
@@ -52,11 +52,16 @@ export async function runBenchmarkIn(settings: BenchSettings, environment: Bench
 
   const bm25 = await runBm25(ctx);
   const matryoshka = await prepareMatryoshka(ctx, env.createReranker, env.matryoshka);
+  let reference: PreparedMatryoshka | Skipped = { skipped: 'no --reference-model' };
   try {
+    if (settings.referenceModel !== undefined && !isSkipped(matryoshka)) {
+      reference = await prepareMatryoshka(ctx, env.createReranker, env.matryoshka,
+        { location: settings.referenceModel, reference: { samePrecisionAs: matryoshka.model.precision } });
+    }
     const hf = env.transformersjs === false ? { skipped: 'disabled' } : await prepareTransformersJs(ctx, env.transformersjs);
     try {
       // Every system side by side, query by query (scenarios/rerank.ts): ratios share the machine's load.
-      const mine = isSkipped(matryoshka) ? [] : matryoshka.systems;
+      const mine = [matryoshka, reference].flatMap((m) => (isSkipped(m) ? [] : m.systems));
       const outcomes = await measureSideBySide(ctx, [...mine, ...(isSkipped(hf) ? [] : hf.systems)]);
       const rows = mine.map((s, i) => s.finish(outcomes[i]!));
       const fullConfig = isSkipped(matryoshka) ? null : matryoshka.fullConfig;
@@ -68,6 +73,7 @@ export async function runBenchmarkIn(settings: BenchSettings, environment: Bench
       if (!isSkipped(hf)) await hf.dispose();
     }
   } finally {
+    if (!isSkipped(reference)) await reference.dispose();
     if (!isSkipped(matryoshka)) await matryoshka.dispose();
   }
 
@@ -79,6 +85,7 @@ export async function runBenchmarkIn(settings: BenchSettings, environment: Bench
       queries: queries.length,
       topK: settings.topK,
       model: isSkipped(matryoshka) ? matryoshka : matryoshka.model,
+      ...(isSkipped(reference) ? {} : { referenceModel: reference.model }),
       fullConfig,
       rows,
       peers: { bm25, transformersjs, transformersjsSameBatches },

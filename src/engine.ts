@@ -143,6 +143,7 @@ export class Engine implements RerankerInterface {
       maxQueryTokens: m.input.maxQueryTokens,
       maxPassageTokens: m.input.maxPassageTokens,
       version: this.version,
+      precision: m.precision ?? 'float16',
       layersReady: Math.max(0, this.staged.layersReady),
       ...this.backendInfo,
     };

@@ -290,6 +290,8 @@ export interface ModelInfo {
   maxPassageTokens: number;
   /** Version of the bundle (hash of its manifest.json): keys saved calibrations. */
   version?: string;
+  /** Storage of the layer weights (manifest `precision`): `float16`, or `int8` (integer kernels on WASM). */
+  precision?: 'float16' | 'int8';
   /** Layers loaded so far (the bundle loads progressively; equals `numLayers` once ready). */
   layersReady?: number;
 }

@@ -6,12 +6,12 @@ import { niceTicks, placeLabel, scatterSvg } from '../bench/browser/svg-scatter'
 import { servedUrl } from '../bench/browser/server';
 import { medianLatencyRatio } from '../bench/latency';
 import { formatTable, type BenchReport } from '../bench/report';
-import type { ModelRow } from '../bench/scenarios/matryoshka';
+import { prepareMatryoshka, type ModelRow } from '../bench/scenarios/matryoshka';
 import { defaultSchedule, depthFlopsRatio, parseSchedules, progressiveFlopsRatio, scheduleName } from '../bench/scenarios/progressive';
 import { measureSideBySide } from '../bench/scenarios/rerank';
-import type { ScenarioContext } from '../bench/scenarios/scenario';
+import { isSkipped, type ScenarioContext } from '../bench/scenarios/scenario';
 import { ArgsError } from '../bench/settings';
-import type { CalibratedConfig } from '../src/types';
+import type { CalibratedConfig, RankResult, RerankerInterface, RerankerOptions } from '../src/types';
 
 const configs: CalibratedConfig[] = [
   { name: 'd2', depth: 2, flopsRatio: 0.5 },
@@ -148,13 +148,42 @@ describe('svg scatter', () => {
   });
 });
 
+describe('a reference bundle (--reference-model)', () => {
+  const fake = (precision: 'float16' | 'int8', scoreOf: (p: string) => number): RerankerInterface => ({
+    rank: async (_q, passages) => ({ results: passages.map((p, index) => ({ index, score: scoreOf(p), truncated: false })), timings: { modelMs: 1 } }) as unknown as RankResult,
+    rankProgressive: async () => { throw new Error('no schedules on a reference bundle'); },
+    info: async () => ({ name: precision, numLayers: 4, exits: [2, 4], ratios: [], configurations: configs, maxQueryTokens: 8, maxPassageTokens: 8, precision, backend: 'wasm', reason: 'test' }),
+    dispose: async () => {},
+  });
+  const ctx = (): ScenarioContext => ({
+    args: { dataset: 'd', split: 'test', querySplit: 'all', model: 'int8-dir', configs: 'all', queries: undefined, topK: 2, backend: 'wasm', progressive: [[{ depth: 2, keep: 1 }, { depth: 4 }]] },
+    dataset: { corpus: [], queries: [], qrels: new Map(), warnings: [] } as unknown as ScenarioContext['dataset'],
+    queries: [], candidates: new Map(), log: () => {}, progress: () => {},
+  });
+  it('runs the same configurations under names tagged with its precision, without schedules', async () => {
+    const made: string[] = [];
+    const create = async (o: RerankerOptions): Promise<RerankerInterface> => { made.push(String(o.model)); return fake(o.model === 'float-dir' ? 'float16' : 'int8', (p) => p.length); };
+    const main = await prepareMatryoshka(ctx(), create);
+    const ref = await prepareMatryoshka(ctx(), create, {}, { location: 'float-dir', reference: { samePrecisionAs: 'int8' } });
+    const same = await prepareMatryoshka(ctx(), create, {}, { location: 'int8-dir', reference: { samePrecisionAs: 'int8' } });
+    if (isSkipped(main) || isSkipped(ref) || isSkipped(same)) throw new Error('skipped');
+    expect(made).toEqual(['int8-dir', 'float-dir', 'int8-dir']);
+    expect(main.systems.map((s) => s.label)).toEqual(['matryoshka d2', 'matryoshka d4', 'matryoshka prog d2>1 d4']);
+    expect(ref.systems.map((s) => s.label)).toEqual(['matryoshka d2@float16', 'matryoshka d4@float16']);
+    expect([main.fullConfig, ref.fullConfig, same.fullConfig]).toEqual(['d4', 'd4@float16', 'd4@ref']);
+    expect([main.model.precision, ref.model.precision, ref.model.location]).toEqual(['int8', 'float16', 'float-dir']);
+  });
+});
+
 describe('browser page parameters', () => {
   it('round-trips through the URL', () => {
-    const q = pageQuery({ dataset: '/@fs/d/adi', model: '/m', configs: ['d2', 'd4'], queries: 3, topK: 10, backend: 'webgpu', progressive: '2:3,4', threads: 1, transformersjs: false });
+    const q = pageQuery({ dataset: '/@fs/d/adi', model: '/m', configs: ['d2', 'd4'], queries: 3, topK: 10, backend: 'webgpu', progressive: '2:3,4', threads: 1, transformersjs: false, peerDtype: 'q8', referenceModel: '/f' });
     expect(parsePageParams(`?${q}`)).toEqual({
-      settings: { dataset: '/@fs/d/adi', model: '/m', split: 'test', querySplit: 'all', backend: 'webgpu', configs: ['d2', 'd4'], queries: 3, topK: 10 },
-      progressive: [[{ depth: 2, keep: 3 }, { depth: 4 }]], threads: 1, transformersjs: false,
+      settings: { dataset: '/@fs/d/adi', model: '/m', split: 'test', querySplit: 'all', backend: 'webgpu', configs: ['d2', 'd4'], queries: 3, topK: 10, referenceModel: '/f' },
+      progressive: [[{ depth: 2, keep: 3 }, { depth: 4 }]], threads: 1, transformersjs: false, peerDtype: 'q8',
     });
+    expect(parsePageParams('?dataset=a&model=b').peerDtype).toBe('fp32');
+    expect(() => parsePageParams('?dataset=a&model=b&peerDtype=q4')).toThrow(/peerDtype must be fp32 or q8/);
     expect(parsePageParams('?dataset=a&model=b').progressive).toBe('default');
     expect(() => parsePageParams('?dataset=a')).toThrow(/needs \?dataset=/);
     expect(() => parsePageParams('?dataset=a&model=b&backend=cuda')).toThrow(/backend must be wasm or webgpu/);

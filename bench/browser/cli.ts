@@ -22,12 +22,17 @@ export const DRIVER_USAGE = [
   'usage: npm run bench:browser -- --dataset <BEIR dir> --model <bundle dir> --out <file.json> [--report <file.html>]',
   '         [--split test] [--configs all|name,...] [--queries N] [--top-k 100] [--backend wasm|webgpu]',
   '         [--progressive depth:keep,...,depth[;...]|none] [--threads T] [--no-transformersjs]',
+  '         [--peer-dtype fp32|q8] [--reference-model <bundle dir>]',
   '         [--screenshot <file.png>] [--timeout seconds]',
   '',
   '  Same measurements as `npm run bench` (bench/README.md), run in Chromium (playwright-core,',
   '  /usr/bin/chromium or CHROMIUM_PATH) on the page bench/browser/index.html served by vite.',
   '  --progressive  default: the bundle\'s default schedule (shallowest exit, best max(10, top-k/4) at full depth)',
   '  --threads      WASM threads for the engine and transformers.js (default: cores capped at 4)',
+  '  --peer-dtype   weights of the transformers.js peer: fp32 (default) or q8 (its default dtype on WASM;',
+  '                hf/onnx/model_quantized.onnx, written by the trainer\'s export --precision int8)',
+  '  --reference-model  a second bundle of the same model (e.g. the float16 export beside an int8 one),',
+  '                its configurations run side by side as rows named <config>@<precision>',
   '  --report       also write the HTML report (plots: nDCG@10 vs latency, vs FLOPs, latency vs FLOPs ratios)',
   '  --timeout      give up after this many seconds (default 1800)',
 ].join('\n');
@@ -46,6 +51,8 @@ export interface DriverArgs {
   progressive: string | undefined;
   threads: number | undefined;
   transformersjs: boolean;
+  peerDtype: 'fp32' | 'q8';
+  referenceModel: string | undefined;
   timeoutMs: number;
 }
 
@@ -55,8 +62,11 @@ export function parseDriverArgs(argv: string[]): DriverArgs {
     screenshot: { type: 'string' }, split: { type: 'string', default: 'test' }, configs: { type: 'string', default: 'all' },
     queries: { type: 'string' }, 'top-k': { type: 'string', default: '100' }, backend: { type: 'string', default: 'wasm' },
     progressive: { type: 'string' }, threads: { type: 'string' }, 'no-transformersjs': { type: 'boolean', default: false },
-    timeout: { type: 'string', default: '1800' },
+    timeout: { type: 'string', default: '1800' }, 'peer-dtype': { type: 'string', default: 'fp32' },
+    'reference-model': { type: 'string' },
   }, ['dataset', 'model', 'out']);
+  const peerDtype = values['peer-dtype'];
+  if (peerDtype !== 'fp32' && peerDtype !== 'q8') throw new ArgsError(`--peer-dtype must be fp32 or q8, got "${peerDtype}".`);
   if (values.backend !== 'wasm' && values.backend !== 'webgpu') throw new ArgsError(`--backend must be wasm or webgpu, got "${values.backend}".`);
   if (values.progressive !== undefined && values.progressive !== 'none') parseSchedules(values.progressive); // validate early
   const names = values.configs.split(',').map((s) => s.trim()).filter(Boolean);
@@ -66,7 +76,7 @@ export function parseDriverArgs(argv: string[]): DriverArgs {
     queries: values.queries === undefined ? undefined : positiveInt('--queries', values.queries),
     topK: positiveInt('--top-k', values['top-k']), backend: values.backend, progressive: values.progressive,
     threads: values.threads === undefined ? undefined : positiveInt('--threads', values.threads),
-    transformersjs: !values['no-transformersjs'], timeoutMs: positiveInt('--timeout', values.timeout) * 1000,
+    transformersjs: !values['no-transformersjs'], peerDtype, referenceModel: values['reference-model'], timeoutMs: positiveInt('--timeout', values.timeout) * 1000,
   };
 }
 
@@ -83,6 +93,8 @@ async function main(): Promise<void> {
     dataset: servedUrl(root, args.dataset, '--dataset'),
     model: servedUrl(root, args.model, '--model'),
     split: args.split, configs: args.configs, topK: args.topK, backend: args.backend, transformersjs: args.transformersjs,
+    peerDtype: args.peerDtype,
+    ...(args.referenceModel === undefined ? {} : { referenceModel: servedUrl(root, args.referenceModel, '--reference-model') }),
     ...(args.queries === undefined ? {} : { queries: args.queries }),
     ...(args.progressive === undefined ? {} : { progressive: args.progressive }),
     ...(args.threads === undefined ? {} : { threads: args.threads }),

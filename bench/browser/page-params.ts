@@ -2,6 +2,7 @@
  * The benchmark page's settings, read from its URL (the driver bench/browser/cli.ts writes them):
  *   ?dataset=<URL>&model=<URL>[&split=test][&configs=all|a,b][&queries=N][&topK=100]
  *    [&backend=wasm|webgpu][&progressive=2:20,6[;...]|none][&threads=N][&transformersjs=0]
+ *    [&peerDtype=fp32|q8][&referenceModel=<URL>]
  * Without `progressive` the page runs the bundle's default schedule (bench/scenarios/progressive.ts).
  */
 import { parseSchedules } from '../scenarios/progressive';
@@ -15,6 +16,8 @@ export interface PageParams {
   threads: number | undefined;
   /** Run the transformers.js peer. */
   transformersjs: boolean;
+  /** The peer's weights: `fp32` (hf/onnx/model.onnx) or `q8` (model_quantized.onnx, its default on WASM). */
+  peerDtype: 'fp32' | 'q8';
 }
 
 function positiveInt(name: string, text: string): number {
@@ -39,16 +42,21 @@ export function parsePageParams(search: string): PageParams {
   const progressive = q.get('progressive');
   const queries = q.get('queries');
   const threads = q.get('threads');
+  const peerDtype = q.get('peerDtype') ?? 'fp32';
+  if (peerDtype !== 'fp32' && peerDtype !== 'q8') throw new ArgsError(`URL parameter peerDtype must be fp32 or q8, got "${peerDtype}".`);
+  const referenceModel = q.get('referenceModel');
   return {
     settings: {
       dataset, model, split, querySplit: side, backend,
       configs: names.length === 0 || (names.length === 1 && names[0] === 'all') ? 'all' : names,
       queries: queries === null ? undefined : positiveInt('queries', queries),
       topK: positiveInt('topK', q.get('topK') ?? '100'),
+      ...(referenceModel ? { referenceModel } : {}),
     },
     progressive: progressive === null ? 'default' : progressive === 'none' ? [] : parseSchedules(progressive),
     threads: threads === null ? undefined : positiveInt('threads', threads),
     transformersjs: q.get('transformersjs') !== '0',
+    peerDtype,
   };
 }
 
@@ -66,6 +74,10 @@ export interface PageQuery {
   threads?: number;
   /** Default true. */
   transformersjs?: boolean;
+  /** Default fp32. */
+  peerDtype?: 'fp32' | 'q8';
+  /** A second bundle's URL (BenchSettings.referenceModel). */
+  referenceModel?: string;
 }
 
 /** The query string (without `?`) that {@link parsePageParams} reads back. */
@@ -79,5 +91,7 @@ export function pageQuery(q: PageQuery): string {
   if (q.progressive !== undefined) out.set('progressive', q.progressive);
   if (q.threads !== undefined) out.set('threads', String(q.threads));
   if (q.transformersjs === false) out.set('transformersjs', '0');
+  if (q.peerDtype !== undefined) out.set('peerDtype', q.peerDtype);
+  if (q.referenceModel !== undefined) out.set('referenceModel', q.referenceModel);
   return out.toString();
 }

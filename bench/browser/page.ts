@@ -71,7 +71,7 @@ async function main(): Promise<void> {
       createReranker,
       datasetName: lastSegment(settings.dataset),
       matryoshka: { reranker: { numThreads } },
-      transformersjs: params.transformersjs ? { device: settings.backend, load: () => loadTransformersForWeb({ numThreads }) } : false,
+      transformersjs: params.transformersjs ? { device: settings.backend, dtype: params.peerDtype, load: () => loadTransformersForWeb({ numThreads }) } : false,
       log,
       progress: (p) => {
         state.progress = p;

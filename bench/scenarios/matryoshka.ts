@@ -35,7 +35,7 @@ export interface ModelRow extends SystemResult {
 }
 
 export interface MatryoshkaResult {
-  model: { location: string; name: string; numLayers: number; backend: string; backendReason: string } | Skipped;
+  model: { location: string; name: string; numLayers: number; backend: string; backendReason: string; precision?: string } | Skipped;
 }
 
 export type CreateReranker = (options: RerankerOptions) => Promise<RerankerInterface>;
@@ -71,11 +71,11 @@ export interface PreparedMatryoshka {
   dispose(): Promise<void>;
 }
 
-/** A row's configuration as a measured system: `rank(query, passages, { config })`. */
-function configSystem(reranker: RerankerInterface, config: CalibratedConfig): PreparedSystem<ModelRow> {
+/** A row's configuration as a measured system: `rank(query, passages, { config })`; `row` names the row. */
+function configSystem(reranker: RerankerInterface, config: CalibratedConfig, row = config.name): PreparedSystem<ModelRow> {
   const calls: Array<{ modelMs: number; truncated: number; passages: number }> = [];
   return {
-    label: `matryoshka ${config.name}`,
+    label: `matryoshka ${row}`,
     score: async (query, texts) => {
       const ranked = await reranker.rank(query, texts, { config: config.name });
       const scores = new Array<number>(texts.length).fill(Number.NEGATIVE_INFINITY);
@@ -88,7 +88,7 @@ function configSystem(reranker: RerankerInterface, config: CalibratedConfig): Pr
       const timed = calls.slice(calls.length - result.latency.count);
       const passages = timed.reduce((s, c) => s + c.passages, 0);
       return {
-        config: config.name,
+        config: row,
         depth: config.depth,
         compress: config.compress ?? null,
         flopsRatio: config.flopsRatio,
@@ -102,32 +102,46 @@ function configSystem(reranker: RerankerInterface, config: CalibratedConfig): Pr
   };
 }
 
+/** The bundle a {@link prepareMatryoshka} call loads: `ctx.args.model` unless told otherwise. */
+export interface BundleChoice {
+  /** Bundle folder or URL. */
+  location: string;
+  /**
+   * Set for a reference bundle (`--reference-model`): its rows are named `<config>@<tag>`, where
+   * the tag is the bundle's precision unless `sameAs` has the same one (then `ref`); no schedules.
+   */
+  reference?: { samePrecisionAs: string | undefined };
+}
+
 /** Loads the reranker and prepares the configurations asked for (plus the full one) and the schedules. */
 export async function prepareMatryoshka(
   ctx: ScenarioContext,
   create: CreateReranker | Skipped,
   options: MatryoshkaOptions = {},
+  bundle: BundleChoice = { location: ctx.args.model },
 ): Promise<PreparedMatryoshka | Skipped> {
   const opts = { ...defaultMatryoshkaOptions, ...options };
   if (typeof create !== 'function') {
     ctx.log(`matryoshka: ${create.skipped}`);
     return create;
   }
-  const reranker = await create({ ...opts.reranker, model: ctx.args.model, backend: ctx.args.backend });
+  const reranker = await create({ ...opts.reranker, model: bundle.location, backend: ctx.args.backend });
   try {
     const info = await reranker.info();
     const full = fullConfiguration(info.configurations, info.numLayers);
     const picked = selectConfigs(info.configurations, ctx.args.configs);
     const configs = info.configurations.filter((c) => c === full || picked.includes(c));
-    const schedules = ctx.args.progressive ?? [];
+    const schedules = bundle.reference ? [] : ctx.args.progressive ?? [];
+    const precision = info.precision ?? 'float16';
+    const tag = !bundle.reference ? '' : `@${precision === bundle.reference.samePrecisionAs ? 'ref' : precision}`;
     for (const stages of schedules) {
       const bad = stages.filter((s) => !info.exits.includes(s.depth));
       if (bad.length > 0) throw new ArgsError(`progressive schedule depth(s) ${bad.map((s) => s.depth).join(', ')} are not exits of the bundle; use ${info.exits.join(', ')}.`);
     }
     return {
-      model: { location: ctx.args.model, name: info.name, numLayers: info.numLayers, backend: info.backend, backendReason: info.reason },
-      fullConfig: full?.name ?? null,
-      systems: [...configs.map((c) => configSystem(reranker, c)), ...schedules.map((stages) => progressiveSystem(reranker, info, stages))],
+      model: { location: bundle.location, name: info.name, numLayers: info.numLayers, backend: info.backend, backendReason: info.reason, precision },
+      fullConfig: full ? `${full.name}${tag}` : null,
+      systems: [...configs.map((c) => configSystem(reranker, c, `${c.name}${tag}`)), ...schedules.map((stages) => progressiveSystem(reranker, info, stages))],
       dispose: () => reranker.dispose(),
     };
   } catch (err) {
