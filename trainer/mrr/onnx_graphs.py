@@ -130,8 +130,12 @@ def export_graphs(model: MatryoshkaReranker, out: Path, precision: str = "float1
             "a float-compute product must be the only one of its shape"
         for f in [*layer_files, *plain_files]:
             quantize_graph(out / f, out / f, float_shapes=float_shapes)  # weights already on the int8 grid: exact
+    if precision == "int8":  # 4-bit word table, int8 per channel for the rest (mrr/int8_storage.py)
+        from .int8_storage import store_compact_int8 as store
+    else:
+        store = store_compact
     for f in ["embeddings.onnx", *layer_files, *plain_files]:
-        store_compact(out / f, cfg.vocab_size, cfg.hidden)  # int8 graphs: the exit heads' matrices
+        store(out / f, cfg.vocab_size, cfg.hidden)
     for f, fp, fw in zip(layer_files, plain_files, weight_files):
         share_weights([out / f, out / fp], out / fw)
     return {"embeddings": "embeddings.onnx", "layers": layer_files, "plainLayers": plain_files,
