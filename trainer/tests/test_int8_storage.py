@@ -63,19 +63,18 @@ def test_word_table_folds_to_the_pytorch_table_exactly(bundle, tmp_path):
     assert not folded & {"BitShift", "Mod", "Concat"}, folded
 
 
-def test_heads_and_position_tables_are_int8_per_channel(bundle):
+def test_pooler_and_position_table_are_int8_per_channel_small_matrices_float16(bundle):
     out, model = bundle
     m = json.loads((out / "manifest.json").read_text())
     emb = {i.name: i for i in onnx.load(str(out / "embeddings.onnx")).graph.initializer}
     assert emb["emb.position.weight_q"].data_type == TensorProto.INT8
-    assert list(emb["emb.position.weight_scale"].dims) == [TINY.max_positions, 1]  # per row
+    assert list(emb["emb.position.weight_scale"].dims) == [1, TINY.hidden]  # per column (hidden dimension)
+    assert emb["emb.token_type.weight_f16"].data_type == TensorProto.FLOAT16  # < MIN_INT8_ELEMENTS
     for l in TINY.exits:
         inits = {i.name: i for i in onnx.load(str(out / m["graphs"]["layers"][l - 1])).graph.initializer}
-        heads = [n for n in inits if n.startswith("head.") and n.endswith("_q")]
-        assert len(heads) == 2 and all(inits[n].data_type == TensorProto.INT8 for n in heads)
+        assert inits["head.pooler.weight_Transposed_q"].data_type == TensorProto.INT8
         assert list(inits["head.pooler.weight_Transposed_scale"].dims) == [1, TINY.hidden]  # per output column
-        assert not [n for n, i in inits.items() if i.data_type == TensorProto.FLOAT16 and len(i.dims) >= 2
-                    and not n.endswith("_scale")]  # no float16 matrix left
+        assert inits["head.classifier.weight_Transposed_f16"].data_type == TensorProto.FLOAT16
     w = model.heads[str(TINY.exits[0])].pooler.weight.detach().numpy()
     assert np.array_equal(fake_quant_int8(w, 0), w)
 
