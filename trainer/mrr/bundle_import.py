@@ -32,9 +32,8 @@ MATRICES = ("q", "k", "v", "o", "ffn_in", "ffn_out")
 
 def _initializers(path: Path) -> dict[str, np.ndarray]:
     """Initializers by name, decoded: `x_f16` -> float32 `x`, `x_q` * `x_scale` -> `x`, `x_q4`
-    (with `x_q4scale`) -> `x`. The
-    exporter stores equal tensors once (e.g. two LayerNorm scales still at ones) and names the
-    others through Identity nodes; those names are listed too."""
+    (4 bits, with `x_q4scale`) -> `x`. The exporter stores equal tensors once (e.g. two LayerNorm
+    scales still at ones) and names the others through Identity nodes; those names are listed too."""
     graph = onnx.load(str(path)).graph
     raw = {i.name: numpy_helper.to_array(i, base_dir=str(path.parent)) for i in graph.initializer}
     out: dict[str, np.ndarray] = {}

@@ -33,8 +33,8 @@ PRECISIONS = ("float16", "int8")
 def quantize_(model: MatryoshkaReranker, precision: str = "float16") -> MatryoshkaReranker:
     """Round weights to storage precision in place: matrices float16, word embeddings int8 per
     row with a float16 scale, vectors (biases, norms) float32; with precision "int8", the layer
-    matmul weights then onto their int8 grid (mrr/int8.py), the word table onto 4 bits and the
-    other matrices onto int8 per output channel (mrr/int8_storage.py)."""
+    matmul weights then onto their int8 grid (mrr/int8.py), the word table onto 4 bits, the
+    position table and the exit heads' poolers onto int8 per channel (mrr/int8_storage.py)."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     cfg = model.cfg
