@@ -1,9 +1,11 @@
 /**
  * Minimal safetensors reader (https://github.com/huggingface/safetensors): 8-byte little-endian
  * header length, JSON header `{name: {dtype, shape, data_offsets: [begin, end]}}`, then data.
- * float16 and float32 tensors are decoded to Float32Array.
+ * float16 and float32 tensors are decoded to Float32Array; int8 ones (I8, with a `.scale` tensor)
+ * are multiplied out to float32 (src/safetensors-int8.ts).
  */
 import { BundleError } from './errors';
+import { dequantizeInt8, type StoredTensor } from './safetensors-int8';
 
 export interface Float32Tensor {
   shape: number[];
@@ -16,7 +18,7 @@ interface HeaderEntry {
   data_offsets: [number, number];
 }
 
-const BYTES: Record<string, number> = { F16: 2, F32: 4 };
+const BYTES: Record<string, number> = { F16: 2, F32: 4, I8: 1 };
 
 // Lookup tables for the exponent/mantissa of float16 -> float32 (exact, incl. subnormals, inf, NaN).
 const F16_TABLE = /* @__PURE__ */ (() => {
@@ -75,8 +77,8 @@ export function float32ToFloat16(src: ArrayLike<number>): Uint16Array {
 }
 
 /**
- * Parse a safetensors file. `file` names it in errors. Every tensor is decoded to float32;
- * dtypes other than F16/F32 are rejected.
+ * Parse a safetensors file. `file` names it in errors. Every tensor is decoded to float32 (I8
+ * ones times their `.scale`, which are not returned); dtypes other than F16/F32/I8 are rejected.
  */
 export function parseSafetensors(bytes: Uint8Array, file: string): Map<string, Float32Tensor> {
   const fail = (why: string) =>
@@ -93,7 +95,7 @@ export function parseSafetensors(bytes: Uint8Array, file: string): Map<string, F
   }
   const dataStart = 8 + headerLen;
   const dataLen = bytes.byteLength - dataStart;
-  const out = new Map<string, Float32Tensor>();
+  const out = new Map<string, StoredTensor>();
   for (const [name, raw] of Object.entries(header)) {
     if (name === '__metadata__') continue;
     const entry = raw as Partial<HeaderEntry>;
@@ -101,7 +103,7 @@ export function parseSafetensors(bytes: Uint8Array, file: string): Map<string, F
       throw fail(`entry "${name}" lacks shape/data_offsets`);
     }
     const size = BYTES[entry.dtype ?? ''];
-    if (size === undefined) throw fail(`tensor "${name}" has dtype ${entry.dtype}; only F16 and F32 are supported`);
+    if (size === undefined) throw fail(`tensor "${name}" has dtype ${entry.dtype}; only F16, F32 and I8 (with a .scale tensor) are supported`);
     const [begin, end] = entry.data_offsets;
     const count = entry.shape.reduce((a, b) => a * b, 1);
     if (typeof begin !== 'number' || typeof end !== 'number' || begin < 0 || end > dataLen || end - begin !== count * size) {
@@ -111,20 +113,33 @@ export function parseSafetensors(bytes: Uint8Array, file: string): Map<string, F
     const chunk = bytes.slice(dataStart + begin, dataStart + end);
     const data = entry.dtype === 'F16'
       ? float16ToFloat32(new Uint16Array(chunk.buffer, 0, count))
-      : new Float32Array(chunk.buffer, 0, count);
-    out.set(name, { shape: entry.shape.slice(), data });
+      : entry.dtype === 'I8' ? Float32Array.from(new Int8Array(chunk.buffer, 0, count)) : new Float32Array(chunk.buffer, 0, count);
+    out.set(name, { shape: entry.shape.slice(), data, dtype: entry.dtype! });
   }
-  return out;
+  return dequantizeInt8(out, fail);
 }
 
-/** Build a safetensors file (F16 or F32). Used by tests to make fixtures without Python. */
-export function buildSafetensors(tensors: Record<string, { shape: number[]; data: ArrayLike<number> }>, dtype: 'F16' | 'F32' = 'F16'): Uint8Array {
+type BuildDtype = 'F16' | 'F32' | 'I8';
+
+function encode(data: ArrayLike<number>, dtype: BuildDtype): Uint8Array {
+  if (dtype === 'F16') return new Uint8Array(float32ToFloat16(data).buffer);
+  if (dtype === 'I8') return new Uint8Array(Int8Array.from(data).buffer);
+  return new Uint8Array(Float32Array.from(data).buffer);
+}
+
+/**
+ * Build a safetensors file (F16 by default; a tensor's own `dtype` overrides it). Used by tests
+ * to make fixtures without Python.
+ */
+export function buildSafetensors(
+  tensors: Record<string, { shape: number[]; data: ArrayLike<number>; dtype?: BuildDtype }>, dtype: BuildDtype = 'F16',
+): Uint8Array {
   const header: Record<string, HeaderEntry> = {};
   const chunks: Uint8Array[] = [];
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
-    const raw = dtype === 'F16' ? new Uint8Array(float32ToFloat16(t.data).buffer) : new Uint8Array(Float32Array.from(t.data).buffer);
-    header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + raw.byteLength] };
+    const raw = encode(t.data, t.dtype ?? dtype);
+    header[name] = { dtype: t.dtype ?? dtype, shape: t.shape, data_offsets: [offset, offset + raw.byteLength] };
     chunks.push(raw);
     offset += raw.byteLength;
   }

@@ -48,11 +48,11 @@ describe('parseSafetensors', () => {
   });
 
   it('rejects unsupported dtypes', () => {
-    const json = JSON.stringify({ w: { dtype: 'I8', shape: [2], data_offsets: [0, 2] } });
-    const bytes = new Uint8Array(8 + json.length + 2);
+    const json = JSON.stringify({ w: { dtype: 'I32', shape: [2], data_offsets: [0, 8] } });
+    const bytes = new Uint8Array(8 + json.length + 8);
     new DataView(bytes.buffer).setBigUint64(0, BigInt(json.length), true);
     bytes.set(new TextEncoder().encode(json), 8);
-    expect(() => parseSafetensors(bytes, 'w.safetensors')).toThrow(/dtype I8/);
+    expect(() => parseSafetensors(bytes, 'w.safetensors')).toThrow(/dtype I32/);
   });
 
   it('reads the fixture adapters (float16, [in,R] / [R,out])', () => {

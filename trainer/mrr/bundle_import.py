@@ -16,10 +16,11 @@ import numpy as np
 import onnx
 import torch
 from onnx import numpy_helper
-from safetensors.numpy import load_file
 
+from .adapters_int8 import read_adapters
 from .data import build_rows
 from .golden import arch_from_json, plan_json
+from .int4 import read_int4
 from .model import LORA_TARGETS, MatryoshkaReranker, ModelConfig
 from .pretrained import pretrained_config
 
@@ -30,14 +31,16 @@ MATRICES = ("q", "k", "v", "o", "ffn_in", "ffn_out")
 
 
 def _initializers(path: Path) -> dict[str, np.ndarray]:
-    """Initializers by name, decoded: `x_f16` -> float32 `x`, `x_q` * `x_scale` -> `x`. The
-    exporter stores equal tensors once (e.g. two LayerNorm scales still at ones) and names the
-    others through Identity nodes; those names are listed too."""
+    """Initializers by name, decoded: `x_f16` -> float32 `x`, `x_q` * `x_scale` -> `x`, `x_q4`
+    (4 bits, with `x_q4scale`) -> `x`. The exporter stores equal tensors once (e.g. two LayerNorm
+    scales still at ones) and names the others through Identity nodes; those names are listed too."""
     graph = onnx.load(str(path)).graph
     raw = {i.name: numpy_helper.to_array(i, base_dir=str(path.parent)) for i in graph.initializer}
     out: dict[str, np.ndarray] = {}
     for name, a in raw.items():
-        if name.endswith("_scale") or name.endswith("_zero_point"):
+        if name.endswith("_scale") or name.endswith("_zero_point") or "_q4" in name:
+            if name.endswith("_q4"):  # int8 bundles' 4-bit word table (mrr/int4.py)
+                out[name[:-3]] = read_int4(raw, name[:-3])
             continue
         if name.endswith("_quantized"):  # int8 layer graphs (mrr/int8.py): (q - zero point) * scale, per column
             base = name[:-len("_quantized")]
@@ -146,7 +149,7 @@ def load_bundle(folder: str | Path, verify: bool = True) -> MatryoshkaReranker:
                 state[f"layers.{l - 1}.{k.removeprefix('layer.')}"] = torch.from_numpy(v)
             elif k.startswith("head."):
                 state[f"heads.{l}.{k.removeprefix('head.')}"] = torch.from_numpy(v)
-    adapters = load_file(str(folder / manifest["adapters"]["file"]))
+    adapters = read_adapters(folder / manifest["adapters"]["file"])
     for name in cfg.adapter_names:
         for l in range(1, cfg.layers + 1):
             for t in LORA_TARGETS:

@@ -42,7 +42,7 @@ def export_bundle(model: MatryoshkaReranker, tokenizer_json: Path, out: Path, na
     float-compute twins for WebGPU (manifest `graphs.dequantized`, mrr/int8_dequantized.py)."""
     out.mkdir(parents=True, exist_ok=True)
     quantize_(model, precision)
-    round_adapters_(model)
+    round_adapters_(model, precision)
     model.eval()
     cfg = model.cfg
     export_tokenizer(tokenizer_json, out)
@@ -50,7 +50,11 @@ def export_bundle(model: MatryoshkaReranker, tokenizer_json: Path, out: Path, na
     if precision == "int8":  # golden vectors from exactly the weights the graphs hold
         from .bundle_import import sync_layer_weights_
         sync_layer_weights_(model, out, graphs["layers"])
-    adapters = export_adapters(model, out)
+    if precision == "int8":  # int8 factors, a float16 scale per rank component
+        from .adapters_int8 import export_adapters_int8
+        adapters = export_adapters_int8(model, out)
+    else:
+        adapters = export_adapters(model, out)
     golden = export_golden(model, Encoder(load_tokenizer(out / "tokenizer.json")), out, precision)
     if hf:
         export_hf(model, out, out / "hf")

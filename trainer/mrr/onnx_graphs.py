@@ -140,8 +140,12 @@ def export_graphs(model: MatryoshkaReranker, out: Path, precision: str = "float1
         from .int8_dequantized import dequantized_twin
         for f, fd in zip([*layer_files, *plain_files], [*dq_files, *dq_plain]):
             dequantized_twin(out / f, out / fd)
+    if precision == "int8":  # 4-bit word table, int8 per channel for the rest (mrr/int8_storage.py)
+        from .int8_storage import store_compact_int8 as store
+    else:
+        store = store_compact
     for f in ["embeddings.onnx", *layer_files, *plain_files, *dq_files, *dq_plain]:
-        store_compact(out / f, cfg.vocab_size, cfg.hidden)  # int8 graphs: the exit heads' matrices
+        store(out / f, cfg.vocab_size, cfg.hidden)
     for i, (f, fp, fw) in enumerate(zip(layer_files, plain_files, weight_files)):
         # the int8 graphs come first: the weights file is the same bytes with or without the twins
         share_weights([out / f, out / fp, *([out / dq_files[i], out / dq_plain[i]] if dq_files else [])], out / fw)

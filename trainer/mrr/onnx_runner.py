@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
-from safetensors.numpy import load_file
 
+from .adapters_int8 import read_adapters
 from .bundle_import import config_of
 from .data import Rows
 from .golden import arch_from_json
@@ -30,7 +30,7 @@ class BundleRunner:
         # LoRA-free twins (same weights), run where a configuration adds no adapter at a layer
         self.plain = [load(f) for f in lg["plainLayers"]] if lg.get("plainLayers") else None
         self.compress = load(g["compress"])
-        self.adapters = {k: v.astype(np.float32) for k, v in load_file(str(self.dir / self.m["adapters"]["file"])).items()}
+        self.adapters = read_adapters(self.dir / self.m["adapters"]["file"])  # float32 (int8 factors times their scale)
         self.targets = self.m["adapters"]["targets"]
         self.cfg = config_of(self.m)
 

@@ -1,6 +1,7 @@
 """Storage precision: the PyTorch model is rounded exactly as the bundle stores it (matrices
-float16, the word-embedding table int8 per row with a float16 scale, LoRA factors float16), and
-ONNX graphs are rewritten to store their initializers that way."""
+float16, the word-embedding table int8 per row with a float16 scale, LoRA factors float16; int8
+bundles: mrr/int8.py, mrr/int8_storage.py, mrr/adapters_int8.py), and ONNX graphs are rewritten
+to store their initializers that way."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -32,19 +33,24 @@ PRECISIONS = ("float16", "int8")
 def quantize_(model: MatryoshkaReranker, precision: str = "float16") -> MatryoshkaReranker:
     """Round weights to storage precision in place: matrices float16, word embeddings int8 per
     row with a float16 scale, vectors (biases, norms) float32; with precision "int8", the layer
-    matmul weights then onto their int8 grid (mrr/int8.py)."""
+    matmul weights then onto their int8 grid (mrr/int8.py), the word table onto 4 bits, the
+    position table and the exit heads' poolers onto int8 per channel (mrr/int8_storage.py)."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     cfg = model.cfg
     for p in model.parameters():
         if is_word_embedding(p, cfg.vocab_size, cfg.hidden):
+            if precision == "int8":
+                continue  # 4 bits, from the float values (quantize_storage_ below)
             q, s = int8_rows(p.detach().numpy())
             p.copy_(torch.from_numpy(q.astype(np.float32) * s.astype(np.float32)))
         elif p.dim() >= 2:
             p.copy_(p.half().float())
     if precision == "int8":
         from .int8 import DEFAULT_FORMAT, fake_quant_
+        from .int8_storage import quantize_storage_
         fake_quant_(model, DEFAULT_FORMAT)
+        quantize_storage_(model)
     return model
 
 
@@ -79,9 +85,13 @@ def store_compact(path: Path, vocab: int, hidden: int) -> None:
 
 
 @torch.no_grad()
-def round_adapters_(model: MatryoshkaReranker) -> None:
-    """fp16-round adapter factors; the LoRA scale (alpha/rank) must be a power of two so the
-    folded B = fp16(B) * scale is exact."""
+def round_adapters_(model: MatryoshkaReranker, precision: str = "float16") -> None:
+    """fp16-round adapter factors (int8 bundles: int8 per rank component, mrr/adapters_int8.py);
+    the LoRA scale (alpha/rank) must be a power of two so the folded B = fp16(B) * scale is exact."""
+    if precision == "int8":
+        from .adapters_int8 import round_adapters_int8_
+        round_adapters_int8_(model)
+        return
     for name in model.cfg.adapter_names:
         for layer in model.adapters[name]:
             for t in LORA_TARGETS:
