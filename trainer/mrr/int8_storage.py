@@ -118,3 +118,31 @@ def store_compact_int8(path: Path, vocab: int, hidden: int) -> None:
     g.node.extend(nodes)
     onnx.checker.check_model(m)
     onnx.save(m, str(path))
+
+
+def strip_graph(path: Path) -> int:
+    """Shrink a graph file without changing what it computes (int8 bundles' byte budget): drop
+    `value_info` (shape annotations onnxruntime re-infers), node names and doc strings, and rename
+    the intermediate tensors `t0, t1, ...`. Graph inputs, outputs, initializers and the outputs of
+    `Identity` nodes (the exporter's aliases of shared initializers, read back by
+    mrr/bundle_import.py) keep their names. Returns the bytes saved."""
+    m = onnx.load(str(path), load_external_data=False)
+    before = path.stat().st_size
+    g = m.graph
+    keep = {i.name for i in g.input} | {o.name for o in g.output} | {i.name for i in g.initializer}
+    keep |= {o for n in g.node if n.op_type == "Identity" for o in n.output}
+    names: dict[str, str] = {}
+    for n in g.node:
+        for o in n.output:
+            if o and o not in keep:
+                names[o] = f"t{len(names)}"
+    del g.value_info[:]
+    g.doc_string = m.doc_string = ""
+    for n in g.node:
+        n.name = n.doc_string = ""
+        for i, x in enumerate(n.input):
+            n.input[i] = names.get(x, x)
+        for i, x in enumerate(n.output):
+            n.output[i] = names.get(x, x)
+    onnx.save(m, str(path))
+    return before - path.stat().st_size

@@ -149,6 +149,10 @@ def export_graphs(model: MatryoshkaReranker, out: Path, precision: str = "float1
     for i, (f, fp, fw) in enumerate(zip(layer_files, plain_files, weight_files)):
         # the int8 graphs come first: the weights file is the same bytes with or without the twins
         share_weights([out / f, out / fp, *([out / dq_files[i], out / dq_plain[i]] if dq_files else [])], out / fw)
+    if precision == "int8":  # the byte budget: graphs without shape annotations and long names
+        from .int8_storage import strip_graph
+        for f in ["embeddings.onnx", *layer_files, *plain_files, *dq_files, *dq_plain]:
+            strip_graph(out / f)
     graphs = {"embeddings": "embeddings.onnx", "layers": layer_files, "plainLayers": plain_files,
               "layerWeights": weight_files, "compress": "compress.onnx"}
     if dq_files:

@@ -7,6 +7,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
+import torch
 from onnx import numpy_helper, TensorProto
 from safetensors.numpy import load_file
 
@@ -50,14 +51,16 @@ def test_word_table_folds_to_the_pytorch_table_exactly(bundle, tmp_path):
     word = [i for i in m.graph.initializer if i.name.endswith("_q4")]
     assert len(word) == 1 and word[0].data_type == TensorProto.UINT8
     assert int(np.prod(word[0].dims)) == TINY.vocab_size * TINY.hidden // 2
-    m.graph.output.append(onnx.helper.make_tensor_value_info("emb.word.weight", TensorProto.FLOAT, None))
+    # the unpacked table: what the Gather of input_ids reads (int8 graphs are stripped of long names)
+    name = next(n.input[0] for n in m.graph.node if n.op_type == "Gather" and n.input[1] == "input_ids")
+    m.graph.output.append(onnx.helper.make_tensor_value_info(name, TensorProto.FLOAT, None))
     onnx.save(m, str(tmp_path / "e.onnx"))
     so = ort.SessionOptions()
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
     so.optimized_model_filepath = str(tmp_path / "opt.onnx")
     s = ort.InferenceSession(str(tmp_path / "e.onnx"), so, providers=["CPUExecutionProvider"])
     ids = np.array([[101, 7592, 102]], np.int64)
-    table = s.run(["emb.word.weight"], {"input_ids": ids, "token_type_ids": ids * 0, "position_ids": np.arange(3)[None]})[0]
+    table = s.run([name], {"input_ids": ids, "token_type_ids": ids * 0, "position_ids": np.arange(3)[None]})[0]
     assert np.array_equal(table, model.embeddings.word.weight.detach().numpy())
     folded = {n.op_type for n in onnx.load(str(tmp_path / "opt.onnx")).graph.node}
     assert not folded & {"BitShift", "Mod", "Concat"}, folded
@@ -114,3 +117,19 @@ def test_word_table_and_adapters_take_half_and_one_byte_per_value(bundle):
     n16 = sum(p.numel() * 2 for n, p in tiny_model().named_parameters() if n.startswith("adapters.") and p.dim() >= 2)
     data = sum(t.nbytes for t in load_file(str(out / "adapters.safetensors")).values())  # the tiny file is mostly header
     assert data < 0.65 * n16
+
+
+def test_stripped_graphs_compute_the_same(tmp_path):
+    # strip_graph drops shape annotations and names only: same outputs, fewer bytes
+    from mrr.int8_storage import strip_graph
+    m = tiny_model()
+    x = (torch.randn(2, 5, TINY.hidden), torch.ones(2, 5))
+    from mrr.onnx_graphs import LayerGraph, _export
+    _export(LayerGraph(m.layers[1], m.heads[str(2)] if str(2) in m.heads else None), x, tmp_path / "l.onnx",
+            ["hidden", "mask"], ["hidden_out", "cls_attn"], {"hidden": {0: "B", 1: "T"}, "mask": {0: "B", 1: "T"}})
+    feeds = {"hidden": x[0].numpy(), "mask": x[1].numpy()}
+    before = ort.InferenceSession(str(tmp_path / "l.onnx"), providers=["CPUExecutionProvider"]).run(None, feeds)
+    assert strip_graph(tmp_path / "l.onnx") > 0
+    after = ort.InferenceSession(str(tmp_path / "l.onnx"), providers=["CPUExecutionProvider"]).run(None, feeds)
+    assert all(np.array_equal(a, b) for a, b in zip(before, after))
+    assert not onnx.load(str(tmp_path / "l.onnx")).graph.value_info
