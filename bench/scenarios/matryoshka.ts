@@ -108,7 +108,7 @@ export interface BundleChoice {
   location: string;
   /**
    * Set for a reference bundle (`--reference-model`): its rows are named `<config>@<tag>`, where
-   * the tag is the bundle's precision unless `sameAs` has the same one (then `ref`); no schedules.
+   * the tag is the bundle's precision unless it equals `samePrecisionAs` (then `ref`); no schedules.
    */
   reference?: { samePrecisionAs: string | undefined };
 }
