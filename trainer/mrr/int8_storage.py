@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import onnx
 import torch
-from onnx import helper, numpy_helper, TensorProto
 
 from .int4 import GROUP, fake_quant_int4, int4_initializers_and_nodes
+from .precision import Stored, rewrite_matrices, stored_f16, stored_scaled
 
 QMAX = 127
 # smaller matrices (the token-type table, the exit heads' classifier) stay float16: a few KB, and
@@ -80,44 +80,20 @@ def store_compact_int8(path: Path, vocab: int, hidden: int) -> None:
     other matrix of at least MIN_INT8_ELEMENTS values int8 per column (`<name>_q` int8,
     `<name>_scale` float16 [1, columns]) with `Cast`, `Cast`, `Mul`
     computing `<name>`, smaller ones float16 (`<name>_f16`, `Cast`) as in float16 bundles."""
-    m = onnx.load(str(path))
-    g = m.graph
-    consumers: dict[str, list[onnx.NodeProto]] = {}
-    for n in g.node:
-        for i in n.input:
-            consumers.setdefault(i, []).append(n)
-    new_inits, new_nodes = [], []
-    for init in list(g.initializer):
-        if init.data_type != TensorProto.FLOAT or len(init.dims) < 2:
-            new_inits.append(init)
-            continue
-        w = numpy_helper.to_array(init)
-        name = init.name
+    where = str(path)
+
+    def store(name: str, w: np.ndarray, consumers: dict[str, list[onnx.NodeProto]]) -> Stored:
         if tuple(w.shape) == (vocab, hidden):
-            _exact(name, fake_quant_int4(w, GROUP), w, str(path))
-            inits, nodes = int4_initializers_and_nodes(name, w, GROUP)
-            new_inits += inits
-            new_nodes += nodes
-            continue
+            _exact(name, fake_quant_int4(w, GROUP), w, where)
+            return int4_initializers_and_nodes(name, w, GROUP)
         if w.size < MIN_INT8_ELEMENTS:
-            _exact(name, w.astype(np.float16).astype(np.float32), w, str(path))
-            new_inits.append(numpy_helper.from_array(w.astype(np.float16), name + "_f16"))
-            new_nodes.append(helper.make_node("Cast", [name + "_f16"], [name], to=TensorProto.FLOAT))
-            continue
-        axis = _channel_axis(name, consumers, str(path))
-        q, s = int8_channels(w, axis)
-        _exact(name, q.astype(np.float32) * s.astype(np.float32), w, str(path))
-        new_inits += [numpy_helper.from_array(q, name + "_q"), numpy_helper.from_array(s, name + "_scale")]
-        new_nodes += [helper.make_node("Cast", [name + "_q"], [name + "_qf"], to=TensorProto.FLOAT),
-                      helper.make_node("Cast", [name + "_scale"], [name + "_sf"], to=TensorProto.FLOAT),
-                      helper.make_node("Mul", [name + "_qf", name + "_sf"], [name])]
-    del g.initializer[:]
-    g.initializer.extend(new_inits)
-    nodes = new_nodes + list(g.node)
-    del g.node[:]
-    g.node.extend(nodes)
-    onnx.checker.check_model(m)
-    onnx.save(m, str(path))
+            _exact(name, w.astype(np.float16).astype(np.float32), w, where)
+            return stored_f16(name, w)
+        q, s = int8_channels(w, _channel_axis(name, consumers, where))
+        _exact(name, q.astype(np.float32) * s.astype(np.float32), w, where)
+        return stored_scaled(name, q, s)
+
+    rewrite_matrices(path, store)
 
 
 def strip_graph(path: Path) -> int:

@@ -5,6 +5,7 @@ to store their initializers that way."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import onnx
@@ -54,27 +55,41 @@ def quantize_(model: MatryoshkaReranker, precision: str = "float16") -> Matryosh
     return model
 
 
-def store_compact(path: Path, vocab: int, hidden: int) -> None:
-    """Rewrite float32 initializers: matrices as float16 + Cast, the word-embedding table as
-    int8 + float16 row scale (Cast, Mul). onnxruntime folds these at session creation."""
+Stored = tuple[list[onnx.TensorProto], list[onnx.NodeProto]]  # initializers, nodes computing the matrix
+
+
+def stored_f16(name: str, w: np.ndarray) -> Stored:
+    """`name` as `<name>_f16` float16 and a `Cast` to float32."""
+    return ([numpy_helper.from_array(w.astype(np.float16), name + "_f16")],
+            [helper.make_node("Cast", [name + "_f16"], [name], to=TensorProto.FLOAT)])
+
+
+def stored_scaled(name: str, q: np.ndarray, scale: np.ndarray) -> Stored:
+    """`name` as `<name>_q` (integers) times `<name>_scale` (float16, broadcast): `Cast`, `Cast`, `Mul`."""
+    return ([numpy_helper.from_array(q, name + "_q"), numpy_helper.from_array(scale, name + "_scale")],
+            [helper.make_node("Cast", [name + "_q"], [name + "_qf"], to=TensorProto.FLOAT),
+             helper.make_node("Cast", [name + "_scale"], [name + "_sf"], to=TensorProto.FLOAT),
+             helper.make_node("Mul", [name + "_qf", name + "_sf"], [name])])
+
+
+def rewrite_matrices(path: Path, store: Callable[[str, np.ndarray, dict[str, list[onnx.NodeProto]]], Stored]) -> None:
+    """Rewrite every float32 initializer of at least 2 dimensions of the graph at `path` as
+    `store(name, value, consumers)` says (consumers: the nodes reading each tensor); the nodes
+    computing the matrices come first, for onnxruntime to fold at session creation."""
     m = onnx.load(str(path))
     g = m.graph
+    consumers: dict[str, list[onnx.NodeProto]] = {}
+    for n in g.node:
+        for i in n.input:
+            consumers.setdefault(i, []).append(n)
     new_inits, new_nodes = [], []
     for init in list(g.initializer):
         if init.data_type != TensorProto.FLOAT or len(init.dims) < 2:
             new_inits.append(init)
             continue
-        w = numpy_helper.to_array(init)
-        name = init.name
-        if is_word_embedding(w, vocab, hidden):
-            q, s = int8_rows(w)
-            new_inits += [numpy_helper.from_array(q, name + "_q"), numpy_helper.from_array(s, name + "_scale")]
-            new_nodes += [helper.make_node("Cast", [name + "_q"], [name + "_qf"], to=TensorProto.FLOAT),
-                          helper.make_node("Cast", [name + "_scale"], [name + "_sf"], to=TensorProto.FLOAT),
-                          helper.make_node("Mul", [name + "_qf", name + "_sf"], [name])]
-        else:
-            new_inits.append(numpy_helper.from_array(w.astype(np.float16), name + "_f16"))
-            new_nodes.append(helper.make_node("Cast", [name + "_f16"], [name], to=TensorProto.FLOAT))
+        inits, nodes = store(init.name, numpy_helper.to_array(init), consumers)
+        new_inits += inits
+        new_nodes += nodes
     del g.initializer[:]
     g.initializer.extend(new_inits)
     nodes = new_nodes + list(g.node)
@@ -82,6 +97,13 @@ def store_compact(path: Path, vocab: int, hidden: int) -> None:
     g.node.extend(nodes)
     onnx.checker.check_model(m)
     onnx.save(m, str(path))
+
+
+def store_compact(path: Path, vocab: int, hidden: int) -> None:
+    """Rewrite float32 initializers: matrices as float16 + Cast, the word-embedding table as
+    int8 + float16 row scale (Cast, Mul). onnxruntime folds these at session creation."""
+    rewrite_matrices(path, lambda name, w, _consumers: stored_scaled(name, *int8_rows(w)) if is_word_embedding(w, vocab, hidden)
+                     else stored_f16(name, w))
 
 
 @torch.no_grad()
