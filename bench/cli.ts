@@ -12,7 +12,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { formatTable } from './report';
 import { parseSchedules } from './scenarios/progressive';
-import { ArgsError, positiveInt, type BenchSettings } from './settings';
+import { ArgsError, peerDtype, positiveInt, type BenchSettings } from './settings';
 import { runBenchmark, writeReport } from './suite-node';
 import type { PeerDtype } from './scenarios/transformersjs';
 
@@ -84,9 +84,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
   if (values.backend !== 'wasm' && values.backend !== 'webgpu') {
     throw new ArgsError(`--backend must be wasm or webgpu, got "${values.backend}".`);
   }
-  if (values['peer-dtype'] !== 'fp32' && values['peer-dtype'] !== 'q8') {
-    throw new ArgsError(`--peer-dtype must be fp32 or q8, got "${values['peer-dtype']}".`);
-  }
+  const dtype = peerDtype('--peer-dtype', values['peer-dtype']);
   const names = values.configs.split(',').map((s) => s.trim()).filter(Boolean);
   if (names.length === 0) throw new ArgsError('--configs must be "all" or a comma-separated list of configuration names.');
   return {
@@ -101,7 +99,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     ...(values.progressive === undefined ? {} : { progressive: parseSchedules(values.progressive) }),
     ...(values['reference-model'] === undefined ? {} : { referenceModel: values['reference-model'] }),
     out: values.out ?? '',
-    peerDtype: values['peer-dtype'],
+    peerDtype: dtype,
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import type { QuerySplitSide } from '../tools/data/dev-split';
 import type { ProgressiveStage } from '../src/types';
+import type { PeerDtype } from './scenarios/transformersjs';
 
 export type BenchBackend = 'wasm' | 'webgpu';
 
@@ -47,4 +48,10 @@ export function positiveInt(flag: string, text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new ArgsError(`${flag} must be a positive integer, got "${text}".`);
   return n;
+}
+
+/** `flag`'s value as the transformers.js peer's dtype, or an {@link ArgsError} saying what was given. */
+export function peerDtype(flag: string, text: string): PeerDtype {
+  if (text !== 'fp32' && text !== 'q8') throw new ArgsError(`${flag} must be fp32 or q8, got "${text}".`);
+  return text;
 }

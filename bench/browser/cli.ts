@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseFlags } from '../cli';
 import { formatTable, reportJson } from '../report';
 import { parseSchedules } from '../scenarios/progressive';
-import { ArgsError, positiveInt } from '../settings';
+import { ArgsError, peerDtype, positiveInt } from '../settings';
 import { driveBenchPage } from './drive';
 import { reportDocument } from './report-html';
 import { servedUrl, startHarness } from './server';
@@ -65,8 +65,7 @@ export function parseDriverArgs(argv: string[]): DriverArgs {
     timeout: { type: 'string', default: '1800' }, 'peer-dtype': { type: 'string', default: 'fp32' },
     'reference-model': { type: 'string' },
   }, ['dataset', 'model', 'out']);
-  const peerDtype = values['peer-dtype'];
-  if (peerDtype !== 'fp32' && peerDtype !== 'q8') throw new ArgsError(`--peer-dtype must be fp32 or q8, got "${peerDtype}".`);
+  const dtype = peerDtype('--peer-dtype', values['peer-dtype']);
   if (values.backend !== 'wasm' && values.backend !== 'webgpu') throw new ArgsError(`--backend must be wasm or webgpu, got "${values.backend}".`);
   if (values.progressive !== undefined && values.progressive !== 'none') parseSchedules(values.progressive); // validate early
   const names = values.configs.split(',').map((s) => s.trim()).filter(Boolean);
@@ -76,7 +75,7 @@ export function parseDriverArgs(argv: string[]): DriverArgs {
     queries: values.queries === undefined ? undefined : positiveInt('--queries', values.queries),
     topK: positiveInt('--top-k', values['top-k']), backend: values.backend, progressive: values.progressive,
     threads: values.threads === undefined ? undefined : positiveInt('--threads', values.threads),
-    transformersjs: !values['no-transformersjs'], peerDtype, referenceModel: values['reference-model'], timeoutMs: positiveInt('--timeout', values.timeout) * 1000,
+    transformersjs: !values['no-transformersjs'], peerDtype: dtype, referenceModel: values['reference-model'], timeoutMs: positiveInt('--timeout', values.timeout) * 1000,
   };
 }
 

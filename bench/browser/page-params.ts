@@ -6,7 +6,7 @@
  * Without `progressive` the page runs the bundle's default schedule (bench/scenarios/progressive.ts).
  */
 import { parseSchedules } from '../scenarios/progressive';
-import { ArgsError, type BenchSettings } from '../settings';
+import { ArgsError, type BenchSettings, peerDtype } from '../settings';
 
 export interface PageParams {
   settings: BenchSettings;
@@ -42,8 +42,7 @@ export function parsePageParams(search: string): PageParams {
   const progressive = q.get('progressive');
   const queries = q.get('queries');
   const threads = q.get('threads');
-  const peerDtype = q.get('peerDtype') ?? 'fp32';
-  if (peerDtype !== 'fp32' && peerDtype !== 'q8') throw new ArgsError(`URL parameter peerDtype must be fp32 or q8, got "${peerDtype}".`);
+  const dtype = peerDtype('URL parameter peerDtype', q.get('peerDtype') ?? 'fp32');
   const referenceModel = q.get('referenceModel');
   return {
     settings: {
@@ -56,7 +55,7 @@ export function parsePageParams(search: string): PageParams {
     progressive: progressive === null ? 'default' : progressive === 'none' ? [] : parseSchedules(progressive),
     threads: threads === null ? undefined : positiveInt('threads', threads),
     transformersjs: q.get('transformersjs') !== '0',
-    peerDtype,
+    peerDtype: dtype,
   };
 }
 
