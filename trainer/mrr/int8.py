@@ -28,9 +28,6 @@ WEIGHT_FORMATS: tuple[str, ...] = ("u8", "s8", "u8c", "s8c")
 # the bundle's form: in bench/int8-kernels.ts (onnxruntime-web WASM) no int8 form was reliably faster
 # than another, and per-channel int8 weights halve the score change against float
 DEFAULT_FORMAT: WeightFormat = "s8c"
-# Layer products whose weights are stored int8 but computed in float (Cast + Mul on the int8
-# initializer, folded by onnxruntime at session creation). None in the bundle's int8 graphs.
-FLOAT_COMPUTE: tuple[str, ...] = ()
 # Layer products whose input is rounded to uint8 per row (per token) instead of per tensor
 # (`row_quant_activation`): ffn_out's input, the GELU output (>= -0.17, a few tokens with large
 # values), rounded per tensor cost the shipped model 0.017 nDCG@10 at d6 (scifact-dev, 51 queries:
@@ -130,12 +127,10 @@ def weight_matmuls(m: onnx.ModelProto, min_size: int = 1024) -> list[str]:
 
 
 def quantize_graph(src: Path, dst: Path, fmt: str = DEFAULT_FORMAT,
-                   float_shapes: tuple[tuple[int, int], ...] = (),
                    row_shapes: tuple[tuple[int, int], ...] = ()) -> list[str]:
     """Write `dst`: the graph `src` (external data allowed) with its weight MatMuls as
     DynamicQuantizeLinear + MatMulInteger, weights in `fmt`. MatMuls whose weight has a shape in
-    `float_shapes` ([in, out]) keep float compute on int8 storage (`_float_compute_int8`); those
-    with a shape in `row_shapes` round their input per row (`_row_quant_int8`). Returns the names
+    `row_shapes` ([in, out]) round their input per row (`_row_quant_int8`). Returns the names
     of the nodes quantized per tensor."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
     import tempfile
@@ -146,8 +141,7 @@ def quantize_graph(src: Path, dst: Path, fmt: str = DEFAULT_FORMAT,
     inits = {i.name: i for i in m.graph.initializer}
     by_name = {n.name: n for n in m.graph.node}
     shape = {n: tuple(inits[by_name[n].input[1]].dims) for n in weight_matmuls(m)}
-    nodes = [n for n in shape if shape[n] not in float_shapes + row_shapes]
-    keep_float = [by_name[n] for n in shape if shape[n] in float_shapes]
+    nodes = [n for n in shape if shape[n] not in row_shapes]
     per_row = [by_name[n] for n in shape if shape[n] in row_shapes]
     with tempfile.TemporaryDirectory() as td:
         tmp = Path(td) / "float.onnx"
@@ -157,26 +151,11 @@ def quantize_graph(src: Path, dst: Path, fmt: str = DEFAULT_FORMAT,
                          extra_options={"MatMulConstBOnly": True})
     out = onnx.load(str(dst))
     out.graph.name = m.graph.name
-    for n in keep_float:
-        _float_compute_int8(out, n.input[1], fmt)
     for n in per_row:
         _row_quant_int8(out, n.name, fmt)
     onnx.checker.check_model(out)
     onnx.save(out, str(dst))
     return nodes
-
-
-def _float_compute_int8(m: onnx.ModelProto, name: str, fmt: str) -> None:
-    """Replace the float initializer `name` ([in, out], already on the int8 grid) by `name_q`
-    (int8) and `name_scale` (float32 [out]) and `Cast`, `Mul` nodes computing `name`: int8 bytes
-    in the bundle, a float weight after onnxruntime's constant folding."""
-    g = m.graph
-    _int8_columns(g, name, fmt)
-    nodes = [onnx.helper.make_node("Cast", [name + "_q"], [name + "_qf"], to=TensorProto.FLOAT),
-             onnx.helper.make_node("Mul", [name + "_qf", name + "_scale"], [name])]
-    rest = list(g.node)
-    del g.node[:]
-    g.node.extend(nodes + rest)
 
 
 def _int8_columns(g: onnx.GraphProto, name: str, fmt: str) -> np.ndarray:
@@ -278,8 +257,7 @@ def row_quant_activation(x: torch.Tensor) -> torch.Tensor:
 
 
 class simulate_int8:
-    """Context manager (or `.attach()` for good): every layer matmul of `model` but those in
-    FLOAT_COMPUTE rounds its input as the int8 graphs do at run time (`fake_quant_activation`,
+    """Context manager (or `.attach()` for good): every layer matmul of `model` rounds its input as the int8 graphs do at run time (`fake_quant_activation`,
     or `row_quant_activation` for ROW_QUANT). With `fake_quant_` weights, the PyTorch model then
     computes what onnxruntime's MatMulInteger graphs compute, up to ties."""
 
@@ -289,7 +267,7 @@ class simulate_int8:
     def attach(self):
         for layer in self.model.layers:
             for name, mod in layer.named_children():
-                if isinstance(mod, torch.nn.Linear) and name not in FLOAT_COMPUTE:
+                if isinstance(mod, torch.nn.Linear):
                     fq = row_quant_activation if name in ROW_QUANT else fake_quant_activation
                     self.handles.append(mod.register_forward_pre_hook(lambda _m, args, fq=fq: (fq(args[0]),)))
         return self

@@ -7,8 +7,8 @@ constant-folds the `Cast` + `Mul` at session creation: the backend sees float ma
 int8 grid and float activations (no run-time rounding), which is exactly what PyTorch computes
 on the `fake_quant_` weights (golden.json `scores`).
 
-It is the form int8.py uses for FLOAT_COMPUTE products, applied to all of them; both int8 forms
-(per-tensor `DynamicQuantizeLinear` and the per-row chain of ROW_QUANT products) are undone.
+Both int8 forms (per-tensor `DynamicQuantizeLinear` and the per-row chain of ROW_QUANT
+products) are undone.
 """
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ def dequantized_twin(src: Path, dst: Path) -> int:
 
 def float_weight_products(path: Path) -> int:
     """Number of `MatMul`s in a graph whose second operand is computed from an int8 initializer by
-    `Cast` + `Mul` (the dequantized products, FLOAT_COMPUTE ones included)."""
+    `Cast` + `Mul` (the dequantized products)."""
     g = onnx.load(str(path), load_external_data=False).graph
     inits = {i.name: i for i in g.initializer}
     producer = {o: n for n in g.node for o in n.output}

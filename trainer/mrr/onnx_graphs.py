@@ -124,14 +124,13 @@ def export_graphs(model: MatryoshkaReranker, out: Path, precision: str = "float1
             out / "compress.onnx", ["hidden", "weights", "group", "slots"], ["hidden_out"],
             {"hidden": bt, "weights": bt, "group": bt, "slots": {0: "Tout"}, "hidden_out": {0: "B", 1: "Tout"}})
     if precision == "int8":
-        from .int8 import FLOAT_COMPUTE, ROW_QUANT, quantize_graph
+        from .int8 import ROW_QUANT, quantize_graph
         shapes = {t: tuple(s) for t, s in lora_shapes(cfg).items()}  # [in, out] of each product
-        float_shapes = tuple(shapes[t] for t in FLOAT_COMPUTE)
         row_shapes = tuple(shapes[t] for t in ROW_QUANT)
-        assert len(set(shapes.values())) > 1 and all(list(shapes.values()).count(s) == 1 for s in float_shapes + row_shapes), \
-            "a float-compute or per-row product must be the only one of its shape"
+        assert len(set(shapes.values())) > 1 and all(list(shapes.values()).count(s) == 1 for s in row_shapes), \
+            "a per-row product must be the only one of its shape"
         for f in [*layer_files, *plain_files]:  # weights already on the int8 grid: exact
-            quantize_graph(out / f, out / f, float_shapes=float_shapes, row_shapes=row_shapes)
+            quantize_graph(out / f, out / f, row_shapes=row_shapes)
     # int8: each layer graph's dequantized twin (float compute from the same int8 initializers, for
     # WebGPU; mrr/int8_dequantized.py), sharing the layer's weights file
     dq_files = [f.replace(".onnx", ".dq.onnx") for f in layer_files] if precision == "int8" and dequantized else []
