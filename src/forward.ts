@@ -37,6 +37,11 @@ export interface BatchState {
   /** `cls_attn` of the last layer run ([B,T]); null before the first layer and after compressing. */
   clsAttn: OrtTensor | null;
   layer: number;
+  /**
+   * True after a run whose last layer computed the pooling row only (`Forward.run` without
+   * `resumable`): `hidden` is [B,1,H] and the batch can be scored but not resumed or split.
+   */
+  pooled?: boolean;
 }
 
 /** One row of a paused batch, on the CPU, unpadded. */
@@ -100,20 +105,26 @@ export class Forward {
   /**
    * The forward pass: run the steps of `steps` (a plan, src/plan.ts) that follow the batch's
    * current layer, in place, and return the exit score [B] of the last step. `beforeLayer`
-   * runs before each layer (abortable calls yield and check their signal there).
+   * runs before each layer (abortable calls yield and check their signal there). Unless
+   * `resumable`, the last layer computes the pooling row only (all its exit head reads; every
+   * token is still a key and a value): the batch is then `pooled`.
    */
-  async run(state: BatchState, steps: readonly LayerStep[], beforeLayer?: () => Promise<void>): Promise<Float32Array> {
+  async run(state: BatchState, steps: readonly LayerStep[], beforeLayer?: () => Promise<void>, resumable = false): Promise<Float32Array> {
     if (steps.length > this.numLayers) throw new RangeError(`Forward.run: plan of ${steps.length} layers > ${this.numLayers}`);
+    if (state.pooled) throw new RangeError('Forward.run: the batch was run to its exit without `resumable`; it cannot go deeper');
     let score: Float32Array | null = null;
-    for (const step of steps.slice(state.layer)) {
+    const todo = steps.slice(state.layer);
+    for (const [i, step] of todo.entries()) {
       await beforeLayer?.();
       if (step.compress) await this.compress(state, step.compress);
       // the LoRA graph with the step's adapters, or the layer's plain twin where none is on
       const plain = step.adapters.length === 0 ? this.sessions.plainLayers?.[step.layer - 1] : undefined;
       const session = plain ?? this.sessions.layers[step.layer - 1]!;
-      const feeds = { hidden: state.hidden, mask: this.mask(state), ...(plain ? {} : this.lora(step.layer, step.adapters)) };
+      const pooled = !resumable && i === todo.length - 1;
+      const feeds = { hidden: state.hidden, mask: this.mask(state), ...this.keep(session, state.T, pooled), ...(plain ? {} : this.lora(step.layer, step.adapters)) };
       const out = await this.timed(state, () => session.run(feeds, this.fetches(session, step)));
       this.advance(state, out.hidden_out!, out.cls_attn!, step.layer);
+      if (pooled) state.pooled = true;
       if (step.exits) score = await takeScore(out.score!);
     }
     if (!score) throw new RangeError(`Forward.run: the plan's last step (layer ${steps.length}) does not exit after layer ${state.layer}`);
@@ -124,6 +135,16 @@ export class Forward {
   private mask(state: BatchState): OrtTensor {
     const lengths = Int32Array.from(state.qLens, (q, b) => rowLength(q, state.pLens[b]!));
     return this.tensor('float32', lengthsMask(lengths, state.T), [state.B, state.T]);
+  }
+
+  /**
+   * The `keep` feed of a layer graph: the rows whose output it computes, [0] (the pooling row)
+   * or all T. Bundles exported before `keep` have no such input and always compute every row.
+   */
+  private keep(session: OrtSession, T: number, pooled: boolean): { keep?: OrtTensor } {
+    if (!session.inputNames.includes('keep')) return {};
+    const rows = pooled ? new BigInt64Array(1) : BigInt64Array.from({ length: T }, (_, j) => BigInt(j));
+    return { keep: this.tensor('int64', rows, [rows.length]) };
   }
 
   /** Outputs to fetch from a layer: `score` too on the step that exits. */
@@ -195,6 +216,7 @@ export class Forward {
   /** Copy rows `which` (batch positions) of a paused batch to the CPU. */
   async extractRows(state: BatchState, which: readonly number[]): Promise<RowState[]> {
     if (which.length === 0) return [];
+    if (state.pooled) throw new RangeError('Forward.extractRows: the batch was run to its exit without `resumable`; its rows cannot be resumed');
     const H = this.H;
     const hidden = (await state.hidden.getData()) as Float32Array;
     const cls = state.clsAttn ? ((await state.clsAttn.getData()) as Float32Array) : null;

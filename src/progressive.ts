@@ -112,6 +112,8 @@ export async function runProgressive(
     const stage = plan[s]!;
     const next = plan[s + 1];
     const keeper = next ? new Keeper(stage.keep, next.resume) : null;
+    // the next stage resumes this one's states: its last layer must compute every row
+    const resumes = next?.resume === true;
     const scores = new Map<number, number>();
     const record = async (indices: number[], sc: Float32Array, extract: (which: number[]) => Promise<RowState[]>) => {
       indices.forEach((i, b) => scores.set(i, sc[b]!));
@@ -124,7 +126,7 @@ export async function runProgressive(
     };
     if (!stage.resume) {
       await scoreRows(ctx, rows, candidates, stage.cfg, (state, members, sc) =>
-        record(members.map((k) => candidates[k]!), sc, (which) => ctx.forward.extractRows(state, which)));
+        record(members.map((k) => candidates[k]!), sc, (which) => ctx.forward.extractRows(state, which)), resumes);
     } else {
       const lengths = candidates.map((i) => { const r = states.get(i)!; return rowLength(r.qLen, r.pLen); });
       for (const batch of abortableSteps(ctx, lengthBuckets(lengths, ctx.limits), (k) => lengths[k]!)) {
@@ -134,7 +136,7 @@ export async function runProgressive(
         const state = ctx.forward.fromRows(indices.map((i) => states.get(i)!));
         indices.forEach((i) => states.delete(i));
         try {
-          const sc = await runToDepth(ctx, state, stage.steps);
+          const sc = await runToDepth(ctx, state, stage.steps, resumes);
           await record(indices, sc, (which) => ctx.forward.extractRows(state, which));
         } finally {
           ctx.forward.release(state);

@@ -51,22 +51,24 @@ export function* abortableSteps(ctx: RunContext, batches: number[][], width: (k:
 
 /**
  * Advance a batch through the steps of `steps` (a plan) after its current layer and return the
- * exit score of the last one. The state stays paused there; the caller releases it.
+ * exit score of the last one. The state stays paused there; the caller releases it. Only a
+ * `resumable` run keeps every row of its last layer (to be resumed deeper, src/progressive.ts).
  */
-export async function runToDepth(ctx: RunContext, state: BatchState, steps: readonly LayerStep[]): Promise<Float32Array> {
+export async function runToDepth(ctx: RunContext, state: BatchState, steps: readonly LayerStep[], resumable = false): Promise<Float32Array> {
   if (steps.length <= state.layer) throw new RangeError(`runToDepth: batch already at layer ${state.layer}, asked for ${steps.length}`);
   // onnxruntime's WASM runs resolve without a macrotask turn: yield so a timer or a worker's
   // abort message is seen between layers, not only between batches.
   return ctx.forward.run(state, steps, async () => {
     if (ctx.signal) await yieldToEventLoop();
     throwIfAborted(ctx.signal);
-  });
+  }, resumable);
 }
 
 /**
  * Score `rows[indices[i]]` with `cfg` (run as its plan, src/plan.ts); returns scores aligned with `indices`. `onBatch` sees
  * each paused batch (after the exit layer) before it is released, with the batch's positions
- * in `indices` and its scores: progressive re-ranking keeps rows from there.
+ * in `indices` and its scores: progressive re-ranking keeps rows from there, and passes
+ * `resumable` so that their states can go deeper.
  */
 export async function scoreRows(
   ctx: RunContext,
@@ -74,6 +76,7 @@ export async function scoreRows(
   indices: readonly number[],
   cfg: ResolvedConfig,
   onBatch?: (state: BatchState, members: number[], scores: Float32Array) => Promise<void>,
+  resumable = false,
 ): Promise<Float32Array> {
   const steps = plan(cfg, ctx.forward.manifest);
   const out = new Float32Array(indices.length);
@@ -83,7 +86,7 @@ export async function scoreRows(
     throwIfAborted(ctx.signal);
     const state = await ctx.forward.embed(batch.map((k) => rows[indices[k]!]!));
     try {
-      const scores = await runToDepth(ctx, state, steps);
+      const scores = await runToDepth(ctx, state, steps, resumable);
       batch.forEach((k, b) => { out[k] = scores[b]!; });
       if (onBatch) await onBatch(state, batch, scores);
     } finally {

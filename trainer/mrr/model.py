@@ -28,6 +28,7 @@ import torch.nn.functional as F
 LORA_TARGETS = ("q", "k", "v", "o", "ffn_in", "ffn_out")
 MASK_NEG = -1e9  # additive attention bias for padding (same constant in the ONNX graphs)
 WEIGHT_EPS = 1e-6  # added to merge weights so a window never has zero total weight
+POOLING_ROW = torch.zeros(1, dtype=torch.long)  # `keep` of a plan's last layer: the [CLS] row
 
 
 @dataclass
@@ -159,21 +160,24 @@ class Layer(nn.Module):
         self.ffn_out = nn.Linear(cfg.intermediate, h)
         self.norm2 = nn.LayerNorm(h, eps=cfg.ln_eps)
 
-    def forward(self, x, mask, lora: Lora | None = None):
-        # x [B,T,H], mask [B,T] float 1/0 -> (x [B,T,H], cls_attn [B,T])
+    def forward(self, x, mask, lora: Lora | None = None, keep: torch.Tensor | None = None):
+        # x [B,T,H], mask [B,T] float 1/0, keep [R] int64: the rows whose output is computed
+        # (None: all T; [0], the pooling token, where only the exit head reads the output: every
+        # token is still a key and a value) -> (x [B,R,H], cls_attn [B,T])
         B, T, H = x.shape
         nh, hd = self.heads, H // self.heads
-        def split(t):  # [B,T,H] -> [B,nh,T,hd]
-            return t.view(B, T, nh, hd).transpose(1, 2)
-        q = split(lin(x, self.q, lora, "q"))
+        def split(t):  # [B,n,H] -> [B,nh,n,hd]
+            return t.view(B, -1, nh, hd).transpose(1, 2)
+        xq = x if keep is None else x.index_select(1, keep)  # [B,R,H]
+        q = split(lin(xq, self.q, lora, "q"))
         k = split(lin(x, self.k, lora, "k"))
         v = split(lin(x, self.v, lora, "v"))
         bias = (1.0 - mask)[:, None, None, :] * MASK_NEG  # [B,1,1,T]
-        att = (q @ k.transpose(-1, -2)) / math.sqrt(hd) + bias  # [B,nh,T,T]
+        att = (q @ k.transpose(-1, -2)) / math.sqrt(hd) + bias  # [B,nh,R,T]
         probs = att.softmax(-1)
-        cls_attn = probs[:, :, 0, :].mean(1)  # [B,T]
-        ctx = (probs @ v).transpose(1, 2).reshape(B, T, H)
-        x = self.norm1(x + lin(ctx, self.o, lora, "o"))
+        cls_attn = probs[:, :, 0, :].mean(1)  # [B,T] (keep starts with row 0)
+        ctx = (probs @ v).transpose(1, 2).reshape(B, -1, H)  # [B,R,H]
+        x = self.norm1(xq + lin(ctx, self.o, lora, "o"))
         f = F.gelu(lin(x, self.ffn_in, lora, "ffn_in"))
         x = self.norm2(x + lin(f, self.ffn_out, lora, "ffn_out"))
         return x, cls_attn
@@ -277,7 +281,8 @@ class MatryoshkaReranker(nn.Module):
         want = set(exits) if exits is not None else {e for e in self.cfg.exits if e <= arch.depth}
         x, cls_attn, q_lens, p_lens = st
         scores = {}
-        for step in arch.plan(self.cfg)[first - 1:]:
+        steps = arch.plan(self.cfg)[first - 1:]
+        for step in steps:
             if step.compress:
                 c = step.compress
                 w = cls_attn if c.mode == "attention" else torch.ones(x.shape[:2], device=x.device)
@@ -287,28 +292,33 @@ class MatryoshkaReranker(nn.Module):
                 states.append(State(x, cls_attn, q_lens, p_lens))
             mask = lengths_mask(q_lens + p_lens + 3, x.shape[1])
             names = list(step.adapters) if use_adapters else []
-            x, cls_attn = self.layers[step.layer - 1](x, mask, self.lora_for(step.layer, names))
+            # the plan's last layer computes only the pooling token (all the exit head reads)
+            keep = POOLING_ROW.to(x.device) if step is steps[-1] else None
+            x, cls_attn = self.layers[step.layer - 1](x, mask, self.lora_for(step.layer, names), keep)
             if step.layer in want:
                 scores[step.layer] = self.heads[str(step.layer)](x)
         return scores
 
 
-def layer_flops(t: float, cfg: ModelConfig) -> float:
-    """Multiply-adds of one layer on a sequence of t tokens (linears + attention)."""
+def layer_flops(t: float, cfg: ModelConfig, rows: float | None = None) -> float:
+    """Multiply-adds of one layer on a sequence of t tokens (linears + attention), computing the
+    output of `rows` of them (default all; 1 on a plan's last layer: keys and values of all t)."""
     h, i = cfg.hidden, cfg.intermediate
-    return t * (4 * h * h + 2 * h * i) + 2 * t * t * h
+    r = t if rows is None else rows
+    return t * 2 * h * h + r * (2 * h * h + 2 * h * i) + 2 * r * t * h
 
 
 def relative_flops(arch: SubArch, cfg: ModelConfig, q_len: int, p_len: int) -> float:
     """FLOPs of `arch` relative to the full model, for one (q_len, p_len) pair."""
     def run(a: SubArch) -> float:
         p, total = p_len, 0.0
-        for step in a.plan(cfg):
+        steps = a.plan(cfg)
+        for step in steps:
             if step.compress:
                 p_new = -(-p // step.compress.ratio)
                 total += compress_flops(q_len + 3 + p, q_len + 3 + p_new, cfg)
                 p = p_new
-            total += layer_flops(q_len + 3 + p, cfg)
+            total += layer_flops(q_len + 3 + p, cfg, 1 if step is steps[-1] else None)
         return total + cfg.hidden * cfg.hidden  # exit head
     return run(arch) / run(SubArch(cfg.layers))
 

@@ -32,10 +32,10 @@ class LayerGraph(nn.Module):
         super().__init__()
         self.layer, self.head = layer, head
 
-    def forward(self, hidden, mask, *lora):
+    def forward(self, hidden, mask, keep, *lora):
         # no LoRA inputs: the layer's plain twin, without the zero low-rank products
         factors = {t: (lora[2 * i], lora[2 * i + 1]) for i, t in enumerate(LORA_TARGETS)} if lora else None
-        x, cls_attn = self.layer(hidden, mask, factors)
+        x, cls_attn = self.layer(hidden, mask, factors, keep)
         if self.head is None:
             return x, cls_attn
         return x, cls_attn, self.head(x)
@@ -110,12 +110,13 @@ def export_graphs(model: MatryoshkaReranker, out: Path, precision: str = "float1
         head = model.heads[str(l)] if str(l) in model.heads else None
         outs = ["hidden_out", "cls_attn"] + (["score"] if head is not None else [])
         f, fp, fw = f"layer_{l:02d}.onnx", f"layer_{l:02d}.plain.onnx", f"layer_{l:02d}.weights"
-        axes = {"hidden": bt, "mask": bt, "hidden_out": bt, "cls_attn": bt, **lora_axes}
+        # keep [R]: the rows whose output is computed (all, or [0] on a plan's last layer)
+        axes = {"hidden": bt, "mask": bt, "keep": {0: "R"}, "hidden_out": {0: "B", 1: "R"}, "cls_attn": bt, **lora_axes}
         if head is not None:
             axes["score"] = {0: "B"}
-        x = (torch.randn(B, T, H), torch.ones(B, T))
-        _export(LayerGraph(model.layers[l - 1], head), (*x, *lora_args), out / f, ["hidden", "mask", *lora_names], outs, axes)
-        _export(LayerGraph(model.layers[l - 1], head), x, out / fp, ["hidden", "mask"], outs,
+        x = (torch.randn(B, T, H), torch.ones(B, T), torch.arange(T))
+        _export(LayerGraph(model.layers[l - 1], head), (*x, *lora_args), out / f, ["hidden", "mask", "keep", *lora_names], outs, axes)
+        _export(LayerGraph(model.layers[l - 1], head), x, out / fp, ["hidden", "mask", "keep"], outs,
                 {k: v for k, v in axes.items() if not k.startswith("lora_")})
         layer_files.append(f)
         plain_files.append(fp)

@@ -55,7 +55,8 @@ class BundleRunner:
                                 "position_ids": np.tile(np.arange(T, dtype=np.int64), (B, 1))})[0]
         cls_attn = None
         score = None
-        for step in arch_from_json(config).plan(self.cfg):
+        steps = arch_from_json(config).plan(self.cfg)
+        for step in steps:
             if step.compress:
                 w = cls_attn if step.compress.mode == "attention" else np.ones(x.shape[:2], np.float32)
                 group, p = merge_plan(q, p, x.shape[1], step.compress.ratio)
@@ -64,10 +65,16 @@ class BundleRunner:
                                              "slots": np.arange(t_out, dtype=np.float32)})[0]
             mask = (np.arange(x.shape[1])[None, :] < (q + p + 3)[:, None]).astype(np.float32)
             names, l = list(step.adapters), step.layer
+            # the last layer computes the pooling row only (graphs exported before `keep` compute all)
+            keep = np.zeros(1, np.int64) if step is steps[-1] else np.arange(x.shape[1], dtype=np.int64)
+            feeds = {"hidden": x, "mask": mask, "keep": keep}
             if names or self.plain is None:
-                outs = self.layers[l - 1].run(None, {"hidden": x, "mask": mask, **self.lora_feeds(l, names)})
+                session, feeds = self.layers[l - 1], {**feeds, **self.lora_feeds(l, names)}
             else:
-                outs = self.plain[l - 1].run(None, {"hidden": x, "mask": mask})
+                session = self.plain[l - 1]
+            if "keep" not in {i.name for i in session.get_inputs()}:
+                del feeds["keep"]
+            outs = session.run(None, feeds)
             x, cls_attn = outs[0], outs[1]
             if step.exits:
                 score = outs[2]

@@ -104,12 +104,13 @@ def test_plain_and_lora_graphs_share_one_copy_of_the_weights(bundle):
         assert (out / weights_f).stat().st_size < big * 1.2
         x = np.random.default_rng(0).normal(size=(2, 5, TINY.hidden)).astype(np.float32)
         mask = np.ones((2, 5), np.float32)
+        keep = np.arange(5, dtype=np.int64)
         zeros = {}
         for t in d_in:
             zeros[f"lora_{t}_a"] = np.zeros((d_in[t], 1), np.float32)
             zeros[f"lora_{t}_b"] = np.zeros((1, d_out[t]), np.float32)
-        a = ort.InferenceSession(str(out / lora_f), providers=["CPUExecutionProvider"]).run(None, {"hidden": x, "mask": mask, **zeros})
-        b = ort.InferenceSession(str(out / plain_f), providers=["CPUExecutionProvider"]).run(None, {"hidden": x, "mask": mask})
+        a = ort.InferenceSession(str(out / lora_f), providers=["CPUExecutionProvider"]).run(None, {"hidden": x, "mask": mask, "keep": keep, **zeros})
+        b = ort.InferenceSession(str(out / plain_f), providers=["CPUExecutionProvider"]).run(None, {"hidden": x, "mask": mask, "keep": keep})
         assert len(a) == len(b) and all(np.abs(u - v).max() < 1e-6 for u, v in zip(a, b))
 
 

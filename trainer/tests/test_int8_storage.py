@@ -123,11 +123,11 @@ def test_stripped_graphs_compute_the_same(tmp_path):
     # strip_graph drops shape annotations and names only: same outputs, fewer bytes
     from mrr.int8_storage import strip_graph
     m = tiny_model()
-    x = (torch.randn(2, 5, TINY.hidden), torch.ones(2, 5))
+    x = (torch.randn(2, 5, TINY.hidden), torch.ones(2, 5), torch.arange(5))
     from mrr.onnx_graphs import LayerGraph, _export
     _export(LayerGraph(m.layers[1], m.heads[str(2)] if str(2) in m.heads else None), x, tmp_path / "l.onnx",
-            ["hidden", "mask"], ["hidden_out", "cls_attn"], {"hidden": {0: "B", 1: "T"}, "mask": {0: "B", 1: "T"}})
-    feeds = {"hidden": x[0].numpy(), "mask": x[1].numpy()}
+            ["hidden", "mask", "keep"], ["hidden_out", "cls_attn"], {"hidden": {0: "B", 1: "T"}, "mask": {0: "B", 1: "T"}, "keep": {0: "R"}})
+    feeds = {"hidden": x[0].numpy(), "mask": x[1].numpy(), "keep": x[2].numpy()}
     before = ort.InferenceSession(str(tmp_path / "l.onnx"), providers=["CPUExecutionProvider"]).run(None, feeds)
     assert strip_graph(tmp_path / "l.onnx") > 0
     after = ort.InferenceSession(str(tmp_path / "l.onnx"), providers=["CPUExecutionProvider"]).run(None, feeds)

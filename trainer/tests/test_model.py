@@ -84,3 +84,25 @@ def test_compression_compounds_and_cuts_flops():
     with torch.no_grad():
         m(r.input_ids, r.token_type_ids, r.q_lens, r.p_lens, SubArch(4, (2, 3), 2), states=st)
     assert [s.p_lens.tolist() for s in st] == [[10, 5], [5, 3], [3, 2], [3, 2]]
+
+
+def test_pooling_row_only_is_the_full_layers_first_row():
+    # keep=[0] (a plan's last layer): the [CLS] output of the full layer, every token still attended
+    m = tiny_model(adapters=True)
+    x, mask = torch.randn(2, 9, TINY.hidden), torch.ones(2, 9)
+    mask[1, 6:] = 0
+    lora = m.lora_for(2, list(m.cfg.adapter_names[:1]))
+    with torch.no_grad():
+        full, cls_full = m.layers[1](x, mask, lora)
+        one, cls_one = m.layers[1](x, mask, lora, torch.zeros(1, dtype=torch.long))
+    assert one.shape == (2, 1, TINY.hidden)
+    assert torch.allclose(one[:, 0], full[:, 0], atol=1e-5) and torch.allclose(cls_one, cls_full, atol=1e-6)
+
+
+def test_last_layer_flops_count_the_pooling_row_only():
+    # the last layer computes keys and values of every token but the rest for one: d6 of 6 costs
+    # less than 6 full layers, and a shallower exit less than its share of full layers
+    cfg = TINY
+    full = relative_flops(SubArch(cfg.layers), cfg, 10, 100)
+    half = relative_flops(SubArch(cfg.layers // 2), cfg, 10, 100)
+    assert full == 1.0 and half < (cfg.layers // 2) / cfg.layers

@@ -63,8 +63,8 @@ def main():
         h = emb.run(None, {"input_ids": b["input_ids"], "token_type_ids": b["token_type_ids"], "position_ids": pos})[0]
         mask = b["attention_mask"].astype(np.float32)
         for s in layers:
-            h = s.run(None, {"hidden": h, "mask": mask})[0]
-        feeds_l.append({"hidden": h, "mask": mask})
+            h = s.run(None, {"hidden": h, "mask": mask, "keep": np.arange(T, dtype=np.int64)})[0]
+        feeds_l.append({"hidden": h, "mask": mask, "keep": np.arange(T, dtype=np.int64)})
         hidden_chain.append(h)
     # batch 0 is measured, the rest calibrate QDQ
     b0, f0 = bs[0], feeds_l[0]
