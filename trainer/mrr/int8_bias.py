@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from .data import Beir, Encoder, Rows, is_dev, dev_modulus
-from .model import MatryoshkaReranker, SubArch
+from .model import MatryoshkaReranker, SubArch, lengths_mask
 
 
 def calibration_rows(enc: Encoder, ds: Beir, name: str, queries: int = 40, k: int = 20, seed: int = 1) -> list[Rows]:
@@ -62,8 +62,7 @@ def correct_biases_(model: MatryoshkaReranker, reference: MatryoshkaReranker, ba
             # layer l+1 runs on every row unless it is the last one (d6 computes its pooling row only)
             depth = min(l + 2, L)
             for r in batches:
-                T = r.input_ids.shape[1]
-                mask["rows"] = (torch.arange(T)[None, :] < (r.q_lens + r.p_lens + 3)[:, None]).float()
+                mask["rows"] = lengths_mask(r.q_lens + r.p_lens + 3, r.input_ids.shape[1])
                 model(r.input_ids, r.token_type_ids, r.q_lens, r.p_lens, SubArch(depth), exits=set(), use_adapters=False)
             for h in hooks:
                 h.remove()

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from mrr.data import build_rows
 from mrr.int8 import simulate_int8
 from mrr.int8_bias import correct_biases_
-from mrr.model import SubArch
+from mrr.model import SubArch, lengths_mask
 from mrr.precision import quantize_
 from mrr.tiny import tiny_model
 
@@ -35,8 +35,7 @@ def mean_error(model, reference, rows, layer: int, name: str) -> float:
         for r in rows:
             model(r.input_ids, r.token_type_ids, r.q_lens, r.p_lens, SubArch(layer + 2),
                   exits=set(), use_adapters=False)
-            T = r.input_ids.shape[1]
-            m = (torch.arange(T)[None, :] < (r.q_lens + r.p_lens + 3)[:, None]).float()
+            m = lengths_mask(r.q_lens + r.p_lens + 3, r.input_ids.shape[1])
             ref = getattr(reference.layers[layer], name)
             err = F.linear(got["x"], ref.weight, ref.bias) - got["y"]
             s, c = s + (err * m[:, :, None]).sum((0, 1)), c + m.sum()
