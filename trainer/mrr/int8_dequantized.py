@@ -56,7 +56,7 @@ def dequantized_twin(src: Path, dst: Path) -> int:
             chain = [c for c in all_nodes if c.output[0].startswith(p + "_") and c is not n]
             (last,) = consumers[p + "_y1"]  # ... Mul(s) -> Add(bias_shift) -> y
             chain.append(last)
-            x, y, w_scale = producer[p + "_xs"].input[0], last.output[0], w_q.removesuffix("_q") + "_scale"
+            x, y, w_scale = producer[p + "_max"].input[0], last.output[0], w_q.removesuffix("_q") + "_scale"
         assert w_scale in inits, f"{n.name}: weight scale {w_scale} is not an initializer"
         w = f"{w_q}_dq"
         weight_nodes += [helper.make_node("Cast", [w_q], [f"{w}f"], name=f"{w}_cast", to=TensorProto.FLOAT),

@@ -159,6 +159,9 @@ class Layer(nn.Module):
         self.ffn_in = nn.Linear(h, cfg.intermediate)
         self.ffn_out = nn.Linear(cfg.intermediate, h)
         self.norm2 = nn.LayerNorm(h, eps=cfg.ln_eps)
+        # F.gelu's `approximate`: "none" (erf, BERT's); "tanh" where the int8 graphs' FastGelu is
+        # simulated (mrr/int8.py `simulate_int8`)
+        self.gelu = "none"
 
     def forward(self, x, mask, lora: Lora | None = None, keep: torch.Tensor | None = None):
         # x [B,T,H], mask [B,T] float 1/0, keep [R] int64: the rows whose output is computed
@@ -178,7 +181,7 @@ class Layer(nn.Module):
         cls_attn = probs[:, :, 0, :].mean(1)  # [B,T] (keep starts with row 0)
         ctx = (probs @ v).transpose(1, 2).reshape(B, -1, H)  # [B,R,H]
         x = self.norm1(xq + lin(ctx, self.o, lora, "o"))
-        f = F.gelu(lin(x, self.ffn_in, lora, "ffn_in"))
+        f = F.gelu(lin(x, self.ffn_in, lora, "ffn_in"), approximate=self.gelu)
         x = self.norm2(x + lin(f, self.ffn_out, lora, "ffn_out"))
         return x, cls_attn
 

@@ -53,6 +53,7 @@ def test_layer_matmuls_are_int8_and_lora_stays_float(bundle):
             assert len(stored) == len(ROW_QUANT), f
             assert tuple(stored[0].dims) == (TINY.intermediate, TINY.hidden), f  # ffn_out [in, out]
             assert ops.count("ReduceMax") == len(ROW_QUANT), f  # one scale per row
+            assert ops.count("FastGelu") == 1 and "Erf" not in ops, f  # GELU: the tanh form (int8.fast_gelu)
             inputs = {i.name for i in g.input}
             lora = [n for n in g.node if n.op_type == "MatMul" and n.input[1] in inputs]
             assert len(lora) == lora_matmuls, f  # x @ A and (x A) @ B per target: A and B are graph inputs, float
@@ -110,6 +111,7 @@ def test_simulation_rounds_only_inside_the_context():
         b = model(x, tt, ql, pl, SubArch(TINY.layers))[TINY.layers]
     c = model(x, tt, ql, pl, SubArch(TINY.layers))[TINY.layers]
     assert torch.equal(a, c) and not torch.equal(a, b)
+    assert all(layer.gelu == "none" for layer in model.layers)  # the exact GELU back after the context
 
 
 def test_hf_q8_is_the_transformersjs_recipe(bundle):
