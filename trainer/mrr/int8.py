@@ -239,8 +239,13 @@ def fast_gelu(path: Path) -> int:
         replace[id(div)] = onnx.helper.make_node("FastGelu", [x], [t], domain="com.microsoft")
         drop.update(id(c) for c in chain[1:])
     out = [replace.get(id(nd), nd) for nd in nodes if id(nd) not in drop]
+    used = {i for nd in out for i in nd.input} | {o.name for o in g.output}
+    out = [nd for nd in out if nd.op_type != "Constant" or nd.output[0] in used]  # the chain's sqrt 2, 1, 0.5
     del g.node[:]
     g.node.extend(out)
+    unused = [i for i in g.initializer if i.name not in used]
+    for i in unused:
+        g.initializer.remove(i)
     if replace and not any(o.domain == "com.microsoft" for o in m.opset_import):
         m.opset_import.append(onnx.helper.make_opsetid("com.microsoft", 1))
     onnx.save(m, str(path))
