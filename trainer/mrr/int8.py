@@ -23,6 +23,8 @@ import onnx
 import torch
 from onnx import numpy_helper, TensorProto
 
+from .onnx_links import links
+
 WeightFormat = Literal["u8", "s8", "u8c", "s8c"]
 WEIGHT_FORMATS: tuple[str, ...] = ("u8", "s8", "u8c", "s8c")
 # the bundle's form: in bench/int8-kernels.ts (onnxruntime-web WASM) no int8 form was reliably faster
@@ -35,8 +37,9 @@ DEFAULT_FORMAT: WeightFormat = "s8c"
 # the layer's weight products) keeps the integer kernel: computed in float instead it made the
 # int8 engine 1.38x transformers.js's q8 graph on the same rows.
 ROW_QUANT: tuple[str, ...] = ("ffn_out",)
-# The shift that makes a ROW_QUANT input non-negative (GELU's minimum is -0.16997; the tanh form's, -0.17004, rounds to 0), so each row
-# rounds to uint8 with zero point 0 and one scale: the shift comes back as a constant bias.
+# The shift that makes a ROW_QUANT input non-negative (GELU's minimum is -0.16997; the tanh
+# form's, -0.17004, still rounds to 0), so each row rounds to uint8 with zero point 0 and one
+# scale: the shift comes back as a constant bias.
 ROW_SHIFT = 0.17
 # |ONNX int8 - PyTorch| on a golden score (one row per batch): PyTorch simulates the run-time 8-bit
 # rounding of activations, but a value on a rounding boundary can land on either side, and
@@ -220,11 +223,7 @@ def fast_gelu(path: Path) -> int:
     m = onnx.load(str(path), load_external_data=False)
     g = m.graph
     nodes = list(g.node)
-    producer = {o: nd for nd in nodes for o in nd.output}
-    consumers: dict[str, list[onnx.NodeProto]] = {}
-    for nd in nodes:
-        for i in nd.input:
-            consumers.setdefault(i, []).append(nd)
+    producer, consumers = links(nodes)
     drop, replace = set(), {}
     for erf in (nd for nd in nodes if nd.op_type == "Erf"):
         div = producer[erf.input[0]]

@@ -17,6 +17,8 @@ from pathlib import Path
 import onnx
 from onnx import helper, numpy_helper, TensorProto
 
+from .onnx_links import links
+
 
 def dequantized_twin(src: Path, dst: Path) -> int:
     """Write `dst`: the int8 layer graph `src` (weights inside it, before `store_compact` and
@@ -26,11 +28,7 @@ def dequantized_twin(src: Path, dst: Path) -> int:
     g = m.graph
     inits = {i.name: i for i in g.initializer}
     all_nodes = list(g.node)  # one Python object per node, held: id() below is stable
-    producer = {o: n for n in all_nodes for o in n.output}
-    consumers: dict[str, list[onnx.NodeProto]] = {}
-    for n in all_nodes:
-        for x in n.input:
-            consumers.setdefault(x, []).append(n)
+    producer, consumers = links(all_nodes)
     drop: set[int] = set()  # id() of the nodes replaced
     weight_nodes: list[onnx.NodeProto] = []
     replace: dict[int, onnx.NodeProto] = {}  # id(MatMulInteger) -> its float MatMul
@@ -87,7 +85,7 @@ def float_weight_products(path: Path) -> int:
     `Cast` + `Mul` (the dequantized products)."""
     g = onnx.load(str(path), load_external_data=False).graph
     inits = {i.name: i for i in g.initializer}
-    producer = {o: n for n in g.node for o in n.output}
+    producer, _ = links(g.node)
 
     def from_int8(name: str) -> bool:
         mul = producer.get(name)

@@ -140,12 +140,11 @@ def export_graphs(model: MatryoshkaReranker, out: Path, precision: str = "float1
         from .int8_dequantized import dequantized_twin
         for f, fd in zip([*layer_files, *plain_files], [*dq_files, *dq_plain]):
             dequantized_twin(out / f, out / fd)
-    if precision == "int8":  # the WASM int8 graphs' GELU as FastGelu (the twins keep the exact one)
-        from .int8 import fast_gelu
+    if precision == "int8":
+        from .int8 import fast_gelu  # the WASM int8 graphs' GELU as FastGelu (the twins, written above, keep the exact one)
         for f in [*layer_files, *plain_files]:
             assert fast_gelu(out / f) == 1, f"{f}: expected one GELU"
-    if precision == "int8":  # 4-bit word table, int8 per channel for the rest (mrr/int8_storage.py)
-        from .int8_storage import store_compact_int8 as store
+        from .int8_storage import store_compact_int8 as store  # 4-bit word table, int8 per channel for the rest
     else:
         store = store_compact
     for f in ["embeddings.onnx", *layer_files, *plain_files, *dq_files, *dq_plain]:

@@ -13,6 +13,7 @@ import torch
 from onnx import helper, numpy_helper, TensorProto
 
 from .model import LORA_TARGETS, MatryoshkaReranker
+from .onnx_links import links
 
 
 def is_word_embedding(t: torch.Tensor | np.ndarray, vocab: int, hidden: int) -> bool:
@@ -78,10 +79,7 @@ def rewrite_matrices(path: Path, store: Callable[[str, np.ndarray, dict[str, lis
     computing the matrices come first, for onnxruntime to fold at session creation."""
     m = onnx.load(str(path))
     g = m.graph
-    consumers: dict[str, list[onnx.NodeProto]] = {}
-    for n in g.node:
-        for i in n.input:
-            consumers.setdefault(i, []).append(n)
+    _, consumers = links(g.node)
     new_inits, new_nodes = [], []
     for init in list(g.initializer):
         if init.data_type != TensorProto.FLOAT or len(init.dims) < 2:
