@@ -81,21 +81,22 @@ export function formatTable(report: BenchReport): string {
   const recall = `R@${report.topK}`;
   // With top-k 10 the candidate-depth recall is R@10 itself: one column.
   const recalls = recall === 'R@10' ? ['R@10'] : ['R@10', recall];
-  const header = ['system', 'flops', 'lat/full', 'nDCG@10', 'RR@10', ...recalls, 'median ms', 'p95 ms'];
-  const line = (name: string, flops: string, ratio: string, r: SystemResult): string[] => [
-    name, flops, ratio, cell(r.metrics['nDCG@10'], 4), cell(r.metrics['RR@10'], 4), ...recalls.map((k) => cell(r.metrics[k], 4)),
+  const header = ['system', 'flops', 'flops (data)', 'lat/full', 'nDCG@10', 'RR@10', ...recalls, 'median ms', 'p95 ms'];
+  const line = (name: string, flops: string, dataFlops: string, ratio: string, r: SystemResult): string[] => [
+    name, flops, dataFlops, ratio, cell(r.metrics['nDCG@10'], 4), cell(r.metrics['RR@10'], 4), ...recalls.map((k) => cell(r.metrics[k], 4)),
     ms(r.latency.medianMs), ms(r.latency.p95Ms),
   ];
-  const body: string[][] = [line('bm25', '-', '-', report.peers.bm25)];
-  for (const row of report.rows) body.push(line(row.config, cell(row.flopsRatio, 2), cell(row.latencyRatio, 2), row));
+  const body: string[][] = [line('bm25', '-', '-', '-', report.peers.bm25)];
+  for (const row of report.rows) body.push(line(row.config, cell(row.flopsRatio, 2), row.dataFlopsRatio === undefined ? '-' : cell(row.dataFlopsRatio, 2), cell(row.latencyRatio, 2), row));
   const hf = report.peers.transformersjs;
-  for (const p of transformersPeers(report)) body.push(line(peerLabel(p), '1.00', cell(p.latencyRatio, 2), p));
+  for (const p of transformersPeers(report)) body.push(line(peerLabel(p), '1.00', '1.00', cell(p.latencyRatio, 2), p));
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)));
   const fmt = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   const notes: string[] = [];
   if (isSkipped(report.model)) notes.push(`model rows: ${report.model.skipped}`);
   if (isSkipped(hf)) notes.push(`transformers.js: ${hf.skipped}`);
   if (report.fullConfig) notes.push(`lat/full: median per-query time over ${report.fullConfig}'s, same run and candidates`);
+  if (report.rows.length > 0) notes.push('flops: the manifest\'s ratio (reference lengths); flops (data): on the rows these queries ran, each pair at its own length (bench/flops.ts)');
   const speed = speedVersusTransformers(report);
   if (speed) notes.push(speed);
   const title = `${report.dataset.name} (${report.dataset.split}${report.dataset.querySplit === 'all' ? '' : `:${report.dataset.querySplit}`}), ${report.queries} queries, top ${report.topK}, ${report.backend}`;

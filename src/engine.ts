@@ -137,6 +137,8 @@ export class Engine implements RerankerInterface {
     return {
       name: m.name,
       numLayers: m.architecture.numLayers,
+      hiddenSize: m.architecture.hiddenSize,
+      intermediateSize: m.architecture.intermediateSize,
       exits: [...m.exits],
       ratios: [...m.compression.ratios],
       configurations: m.configurations.map((c) => ({ ...c })),

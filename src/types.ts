@@ -283,6 +283,9 @@ export interface BackendInfo {
 export interface ModelInfo {
   name: string;
   numLayers: number;
+  /** Width of the hidden states and of the feed-forward layer (manifest `architecture`): with the token counts, a FLOPs count. */
+  hiddenSize: number;
+  intermediateSize: number;
   exits: number[];
   ratios: number[];
   configurations: CalibratedConfig[];

@@ -97,7 +97,7 @@ describe('measureSideBySide', () => {
 const latency = (medianMs: number) => ({ count: 2, medianMs, p95Ms: medianMs * 1.5, meanMs: medianMs });
 const metrics = (ndcg: number) => ({ 'nDCG@10': ndcg, 'RR@10': ndcg, 'R@10': 1 });
 function row(config: string, flopsRatio: number, ndcg: number, ms: number, latencyRatio: number): ModelRow {
-  return { config, depth: 4, compress: null, flopsRatio, latencyRatio, calibratedDevNdcg10: null, metrics: metrics(ndcg), latency: latency(ms), modelLatency: latency(ms), truncatedShare: 0 };
+  return { config, depth: 4, compress: null, flopsRatio, dataFlopsRatio: flopsRatio + 0.04, latencyRatio, calibratedDevNdcg10: null, metrics: metrics(ndcg), latency: latency(ms), modelLatency: latency(ms), truncatedShare: 0 };
 }
 function report(): BenchReport {
   return {
@@ -120,8 +120,8 @@ function report(): BenchReport {
 describe('report output', () => {
   it('prints the latency ratio next to the FLOPs ratio and the speed against transformers.js', () => {
     const lines = formatTable(report()).split('\n');
-    expect(lines[1]).toMatch(/^system\s+flops\s+lat\/full\s+nDCG@10\s+RR@10\s+R@10\s+median ms/); // top-k 10: one R@10 column
-    expect(lines.find((l) => l.startsWith('d2 '))).toMatch(/^d2\s+0\.50\s+0\.60\s+0\.4500/);
+    expect(lines[1]).toMatch(/^system\s+flops\s+flops \(data\)\s+lat\/full\s+nDCG@10\s+RR@10\s+R@10\s+median ms/); // top-k 10: one R@10 column
+    expect(lines.find((l) => l.startsWith('d2 '))).toMatch(/^d2\s+0\.50\s+0\.54\s+0\.60\s+0\.4500/);
     expect(lines).toContain('full configuration d4 takes 0.50 of the time of (is 2.00x faster than) transformers.js (wasm) batched in input order, same token ids (median per-query time ratio; peer padding overhead 1.25)');
     expect(lines).toContain("full configuration d4 takes 1.11 of the time of (is 1.11x slower than) transformers.js (wasm) on the engine's own length buckets, same token ids (median per-query time ratio; peer padding overhead 1.02)");
     expect(lines.find((l) => l.startsWith('transformers.js (wasm, engine-buckets)'))).toMatch(/\s0\.90\s/);
@@ -150,9 +150,9 @@ describe('svg scatter', () => {
 
 describe('a reference bundle (--reference-model)', () => {
   const fake = (precision: 'float16' | 'int8', scoreOf: (p: string) => number): RerankerInterface => ({
-    rank: async (_q, passages) => ({ results: passages.map((p, index) => ({ index, score: scoreOf(p), truncated: false })), timings: { modelMs: 1 } }) as unknown as RankResult,
+    rank: async (_q, passages) => ({ results: passages.map((p, index) => ({ index, score: scoreOf(p), truncated: false })), timings: { modelMs: 1 }, shape: { qLen: 1, lengths: passages.map((p) => p.length + 4), limits: { batchSize: 8, maxBatchTokens: 512 } } }) as unknown as RankResult,
     rankProgressive: async () => { throw new Error('no schedules on a reference bundle'); },
-    info: async () => ({ name: precision, numLayers: 4, exits: [2, 4], ratios: [], configurations: configs, maxQueryTokens: 8, maxPassageTokens: 8, precision, backend: 'wasm', reason: 'test' }),
+    info: async () => ({ name: precision, numLayers: 4, hiddenSize: 8, intermediateSize: 32, exits: [2, 4], ratios: [], configurations: configs, maxQueryTokens: 8, maxPassageTokens: 8, precision, backend: 'wasm', reason: 'test' }),
     dispose: async () => {},
   });
   const ctx = (): ScenarioContext => ({

@@ -72,7 +72,7 @@ describe('formatTable', () => {
     };
     const lines = formatTable(report).split('\n');
     expect(lines[0]).toBe('adi (test), 2 queries, top 100, wasm');
-    expect(lines[2]).toMatch(/^bm25\s+-\s+-\s+0\.5000\s+0\.7500\s+0\.5000\s+1\.0000\s+0\.50\s+20\.0$/);
+    expect(lines[2]).toMatch(/^bm25\s+-\s+-\s+-\s+0\.5000\s+0\.7500\s+0\.5000\s+1\.0000\s+0\.50\s+20\.0$/);
     expect(lines.slice(3)).toEqual(['model rows: src/index.ts does not export createReranker yet', 'transformers.js: no hf/']);
   });
 });

@@ -68,15 +68,15 @@ function table(report: BenchReport): string {
   const latencyFront = rowFront(report.rows, (r) => r.latency.medianMs);
   const flopsFront = rowFront(report.rows, (r) => r.flopsRatio);
   const recalls = recall === 'R@10' ? ['R@10'] : ['R@10', recall];
-  const head = ['system', 'FLOPs ratio', 'latency ratio', NDCG, 'RR@10', ...recalls, 'median ms', 'p95 ms', 'model ms', 'Pareto (lat / FLOPs)', 'dev nDCG@10 (trainer)'];
+  const head = ['system', 'FLOPs ratio', 'FLOPs ratio (data)', 'latency ratio', NDCG, 'RR@10', ...recalls, 'median ms', 'p95 ms', 'model ms', 'Pareto (lat / FLOPs)', 'dev nDCG@10 (trainer)'];
   const tr = (cells: string[], cls = ''): string => `<tr${cls ? ` class="${cls}"` : ''}>${cells.map((c, i) => (i === 0 ? `<th>${c}</th>` : `<td>${c}</td>`)).join('')}</tr>`;
   const metricCells = (r: SystemResult): string[] => [num(r.metrics[NDCG], 4), num(r.metrics['RR@10'], 4), ...recalls.map((k) => num(r.metrics[k], 4)), num(r.latency.medianMs, 1), num(r.latency.p95Ms, 1)];
-  const body = [tr(['bm25', '–', '–', ...metricCells(report.peers.bm25), '–', '', ''], 'peer')];
+  const body = [tr(['bm25', '–', '–', '–', ...metricCells(report.peers.bm25), '–', '', ''], 'peer')];
   report.rows.forEach((r, i) => {
     const marks = `${latencyFront.has(i) ? '●' : '·'} / ${flopsFront.has(i) ? '●' : '·'}`;
-    body.push(tr([esc(r.config), num(r.flopsRatio, 3), num(r.latencyRatio, 3), ...metricCells(r), num(r.modelLatency.medianMs, 1), marks, num(r.calibratedDevNdcg10, 4)], r.config === report.fullConfig ? 'full' : r.progressive ? 'progressive' : ''));
+    body.push(tr([esc(r.config), num(r.flopsRatio, 3), num(r.dataFlopsRatio, 3), num(r.latencyRatio, 3), ...metricCells(r), num(r.modelLatency.medianMs, 1), marks, num(r.calibratedDevNdcg10, 4)], r.config === report.fullConfig ? 'full' : r.progressive ? 'progressive' : ''));
   });
-  for (const p of transformersPeers(report)) body.push(tr([esc(peerLabel(p)), '1.000', num(p.latencyRatio, 3), ...metricCells(p), '–', '', ''], 'peer'));
+  for (const p of transformersPeers(report)) body.push(tr([esc(peerLabel(p)), '1.000', '1.000', num(p.latencyRatio, 3), ...metricCells(p), '–', '', ''], 'peer'));
   return `<table><thead>${tr(head)}</thead><tbody>${body.join('')}</tbody></table>`;
 }
 

@@ -8,7 +8,8 @@
  * The reranker factory is passed in (createReranker from src/index.ts), so this runs in Node and
  * in the browser alike.
  */
-import type { CalibratedConfig, ProgressiveStage, RerankerInterface, RerankerOptions } from '../../src/types';
+import type { CalibratedConfig, ProgressiveStage, RankShape, RerankerInterface, RerankerOptions } from '../../src/types';
+import { dataFlopsRatio, type FlopsModel } from '../flops';
 import { medianLatencyRatio, summarize, type LatencySummary } from '../latency';
 import { ArgsError } from '../settings';
 import { progressiveSystem } from './progressive';
@@ -22,6 +23,11 @@ export interface ModelRow extends SystemResult {
   compress: CalibratedConfig['compress'];
   /** The manifest's FLOPs ratio; for a progressive row, the mean over queries of what it spent. */
   flopsRatio: number;
+  /**
+   * FLOPs over the full configuration's on the rows this row's timed calls ran, each pair at its
+   * own length (bench/flops.ts): the manifest's ratio is at one reference length. Absent on progressive rows.
+   */
+  dataFlopsRatio?: number;
   /** Median over queries of this row's time over the full configuration's (null: not measured). */
   latencyRatio: number | null;
   /** The trainer's calibration (manifest `dev`), for comparison. */
@@ -72,15 +78,15 @@ export interface PreparedMatryoshka {
 }
 
 /** A row's configuration as a measured system: `rank(query, passages, { config })`; `row` names the row. */
-function configSystem(reranker: RerankerInterface, config: CalibratedConfig, row = config.name): PreparedSystem<ModelRow> {
-  const calls: Array<{ modelMs: number; truncated: number; passages: number }> = [];
+function configSystem(reranker: RerankerInterface, model: FlopsModel, config: CalibratedConfig, row = config.name): PreparedSystem<ModelRow> {
+  const calls: Array<{ modelMs: number; truncated: number; passages: number; shape: RankShape }> = [];
   return {
     label: `matryoshka ${row}`,
     score: async (query, texts) => {
       const ranked = await reranker.rank(query, texts, { config: config.name });
       const scores = new Array<number>(texts.length).fill(Number.NEGATIVE_INFINITY);
       for (const r of ranked.results) scores[r.index] = r.score;
-      calls.push({ modelMs: ranked.timings.modelMs, truncated: ranked.results.filter((r) => r.truncated).length, passages: texts.length });
+      calls.push({ modelMs: ranked.timings.modelMs, truncated: ranked.results.filter((r) => r.truncated).length, passages: texts.length, shape: ranked.shape });
       return scores;
     },
     finish: ({ result }) => {
@@ -92,6 +98,7 @@ function configSystem(reranker: RerankerInterface, config: CalibratedConfig, row
         depth: config.depth,
         compress: config.compress ?? null,
         flopsRatio: config.flopsRatio,
+        dataFlopsRatio: dataFlopsRatio(config, model, timed.map((c) => c.shape)),
         latencyRatio: null,
         calibratedDevNdcg10: config.dev?.ndcg10 ?? null,
         ...result,
@@ -141,7 +148,7 @@ export async function prepareMatryoshka(
     return {
       model: { location: bundle.location, name: info.name, numLayers: info.numLayers, backend: info.backend, backendReason: info.reason, precision },
       fullConfig: full ? `${full.name}${tag}` : null,
-      systems: [...configs.map((c) => configSystem(reranker, c, `${c.name}${tag}`)), ...schedules.map((stages) => progressiveSystem(reranker, info, stages))],
+      systems: [...configs.map((c) => configSystem(reranker, info, c, `${c.name}${tag}`)), ...schedules.map((stages) => progressiveSystem(reranker, info, stages))],
       dispose: () => reranker.dispose(),
     };
   } catch (err) {

@@ -156,11 +156,32 @@ def quantize_graph(src: Path, dst: Path, fmt: str = DEFAULT_FORMAT,
                          extra_options={"MatMulConstBOnly": True})
     out = onnx.load(str(dst))
     out.graph.name = m.graph.name
+    drop_zero_points(out)
     for n in per_row:
         _row_quant_int8(out, n.name, fmt)
     onnx.checker.check_model(out)
     onnx.save(out, str(dst))
     return nodes
+
+
+def drop_zero_points(m: onnx.ModelProto) -> int:
+    """Remove every MatMulInteger's weight zero point that is all zeros (symmetric int8: all of
+    them), and its initializer. The product is the same (the engine's scores do not change), and
+    onnxruntime's int8 GEMM skips its zero-point path: one layer graph alone ran in 0.96 of the time
+    on WASM (batch 8 x 256, 2 threads, median of 31 paired rounds); the whole engine's gain is
+    within this machine's noise (0.98 to 1.01). Returns the number removed."""
+    g = m.graph
+    inits = {i.name: i for i in g.initializer}
+    dropped = 0
+    for n in g.node:
+        if n.op_type == "MatMulInteger" and len(n.input) == 4 and n.input[3] in inits \
+                and not numpy_helper.to_array(inits[n.input[3]]).any():
+            del n.input[3]
+            dropped += 1
+    used = {i for n in g.node for i in n.input}
+    for i in [i for i in g.initializer if i.name not in used]:
+        g.initializer.remove(i)
+    return dropped
 
 
 def _int8_columns(g: onnx.GraphProto, name: str, fmt: str) -> np.ndarray:

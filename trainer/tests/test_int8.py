@@ -45,6 +45,8 @@ def test_layer_matmuls_are_int8_and_lora_stays_float(bundle):
             assert ops.count("MatMulInteger") == 6, f
             q = [inits[n.input[1]] for n in g.node if n.op_type == "MatMulInteger"]
             assert all(i.data_type == onnx.TensorProto.INT8 for i in q), f
+            # symmetric weights: no zero point input (int8.drop_zero_points; onnxruntime's faster path)
+            assert all(len(n.input) <= 3 for n in g.node if n.op_type == "MatMulInteger"), f  # x, W, x zero point
             float_w = [n for n in g.node if n.op_type == "MatMul" and n.input[1] in inits]
             assert not float_w, f  # no float weight matrix left
             # ROW_QUANT products (ffn_out): int8 weight and a scale per column, the input rounded per row
