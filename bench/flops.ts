@@ -7,7 +7,7 @@
  * ratio says by how much. Multiply-adds of the linears, attention, merges and the exit head;
  * LoRA products and padding are not counted (as in the trainer).
  */
-import { plan } from '../src/plan';
+import { plan, type LayerStep } from '../src/plan';
 import type { RankShape, RerankConfig } from '../src/types';
 
 /** The model dimensions the count needs (the manifest's `architecture`). */
@@ -23,9 +23,8 @@ function layerFlops(t: number, m: FlopsModel, rows: number = t): number {
   return t * 2 * h * h + rows * (2 * h * h + 2 * h * m.intermediateSize) + 2 * rows * t * h;
 }
 
-/** Multiply-adds of one (qLen, pLen) pair under `config` (three special tokens per row). */
-export function pairFlops(config: RerankConfig, m: FlopsModel, qLen: number, pLen: number): number {
-  const steps = plan(config, { architecture: { numLayers: m.numLayers } });
+/** Multiply-adds of one (qLen, pLen) pair run through `steps` (a plan, three special tokens per row). */
+function planFlops(steps: readonly LayerStep[], m: FlopsModel, qLen: number, pLen: number): number {
   let p = pLen;
   let total = 0;
   steps.forEach((step, i) => {
@@ -39,16 +38,24 @@ export function pairFlops(config: RerankConfig, m: FlopsModel, qLen: number, pLe
   return total + m.hiddenSize * m.hiddenSize; // exit head
 }
 
+const planOf = (config: RerankConfig, m: FlopsModel): LayerStep[] => plan(config, { architecture: { numLayers: m.numLayers } });
+
+/** Multiply-adds of one (qLen, pLen) pair under `config`. */
+export function pairFlops(config: RerankConfig, m: FlopsModel, qLen: number, pLen: number): number {
+  return planFlops(planOf(config, m), m, qLen, pLen);
+}
+
 /** FLOPs of `config` over the calls' rows, relative to the full model (depth numLayers, no compression). */
 export function dataFlopsRatio(config: RerankConfig, m: FlopsModel, shapes: readonly RankShape[]): number {
-  const full: RerankConfig = { depth: m.numLayers };
+  const steps = planOf(config, m);
+  const full = planOf({ depth: m.numLayers }, m);
   let num = 0;
   let den = 0;
   for (const s of shapes) {
     for (const len of s.lengths) {
       const pLen = len - s.qLen - 3;
-      num += pairFlops(config, m, s.qLen, pLen);
-      den += pairFlops(full, m, s.qLen, pLen);
+      num += planFlops(steps, m, s.qLen, pLen);
+      den += planFlops(full, m, s.qLen, pLen);
     }
   }
   return den > 0 ? num / den : Number.NaN;

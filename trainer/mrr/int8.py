@@ -172,16 +172,16 @@ def drop_zero_points(m: onnx.ModelProto) -> int:
     within this machine's noise (0.98 to 1.01). Returns the number removed."""
     g = m.graph
     inits = {i.name: i for i in g.initializer}
-    dropped = 0
+    dropped: set[str] = set()
     for n in g.node:
         if n.op_type == "MatMulInteger" and len(n.input) == 4 and n.input[3] in inits \
                 and not numpy_helper.to_array(inits[n.input[3]]).any():
+            dropped.add(n.input[3])
             del n.input[3]
-            dropped += 1
-    used = {i for n in g.node for i in n.input}
-    for i in [i for i in g.initializer if i.name not in used]:
-        g.initializer.remove(i)
-    return dropped
+    used = {i for n in g.node for i in n.input} | {o.name for o in g.output}
+    for name in dropped - used:  # a zero point another node still reads stays
+        g.initializer.remove(inits[name])
+    return len(dropped)
 
 
 def _int8_columns(g: onnx.GraphProto, name: str, fmt: str) -> np.ndarray:
