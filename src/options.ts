@@ -10,7 +10,7 @@ import type { Backend, ModelSource, ProgressiveOptions, RankOptions, RerankerOpt
 /** Every option of `createReranker` / `createWorkerReranker` except `model`, at its default. */
 export const defaultOptions = {
   backend: 'auto' as Backend,
-  batchSize: 16,
+  batchSize: 32,
   maxBatchTokens: 8192,
   /** undefined: `navigator.hardwareConcurrency` capped at 4 (1 without cross-origin isolation). */
   numThreads: undefined as number | undefined,

@@ -83,7 +83,12 @@ export interface RerankerOptions {
   model?: ModelSource;
   /** Default `auto`. */
   backend?: Backend;
-  /** Rows per batch (after length bucketing). Default 16. */
+  /**
+   * Most rows per batch (after length bucketing). Default 32: with `maxBatchTokens` (8192) the
+   * token limit, not the row limit, usually cuts full-length batches; compressed layers then run
+   * one larger product instead of two small ones (int8 products on WASM repack their weights on
+   * every run, so small batches pay more per token).
+   */
   batchSize?: number;
   /** WASM threads; default: `navigator.hardwareConcurrency` capped at 4 (1 without cross-origin isolation). */
   numThreads?: number;
