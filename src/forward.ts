@@ -9,6 +9,7 @@
  * rows kept by a progressive stage) come back to the CPU.
  */
 import type { AdapterStore } from './adapters';
+import type { MergedLayers } from './int8-merge';
 import { type Ort, type OrtSession, type OrtTensor, type TensorMaker, tensorMaker } from './backend';
 import { ADAPTER_TARGETS, type Manifest } from './manifest';
 import { lengthsMask, mergePlan, rowLength } from './merge-plan';
@@ -22,6 +23,8 @@ export interface Sessions {
   layers: OrtSession[];
   /** LoRA-free twins of `layers` (same weights), used where a configuration adds no adapter. */
   plainLayers?: OrtSession[];
+  /** int8 on WASM: the plain twins with a step's adapters merged into their weights (src/int8-merge.ts). */
+  merged?: MergedLayers;
   compress: OrtSession;
 }
 
@@ -117,11 +120,14 @@ export class Forward {
     for (const [i, step] of todo.entries()) {
       await beforeLayer?.();
       if (step.compress) await this.compress(state, step.compress);
-      // the LoRA graph with the step's adapters, or the layer's plain twin where none is on
-      const plain = step.adapters.length === 0 ? this.sessions.plainLayers?.[step.layer - 1] : undefined;
-      const session = plain ?? this.sessions.layers[step.layer - 1]!;
+      // the LoRA graph with the step's adapters, the layer's plain twin where none is on, or
+      // (int8 on WASM) the plain twin with the adapters merged into its weights
+      const lora = this.sessions.layers[step.layer - 1]!;
+      const session = step.adapters.length === 0
+        ? this.sessions.plainLayers?.[step.layer - 1] ?? lora
+        : this.sessions.merged ? await this.sessions.merged.session(step.layer, step.adapters) : lora;
       const pooled = !resumable && i === todo.length - 1;
-      const feeds = { hidden: state.hidden, mask: this.mask(state), ...this.keep(session, state.T, pooled), ...(plain ? {} : this.lora(step.layer, step.adapters)) };
+      const feeds = { hidden: state.hidden, mask: this.mask(state), ...this.keep(session, state.T, pooled), ...(session === lora ? this.lora(step.layer, step.adapters) : {}) };
       const out = await this.timed(state, () => session.run(feeds, this.fetches(session, step)));
       this.advance(state, out.hidden_out!, out.cls_attn!, step.layer);
       if (pooled) state.pooled = true;

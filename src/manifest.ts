@@ -41,6 +41,12 @@ export interface Manifest {
      * file), what WebGPU runs (src/layer-graphs.ts). `plainLayers` exactly when the bundle has plain twins.
      */
     dequantized?: { layers: string[]; plainLayers?: string[] };
+    /**
+     * int8 bundles only (optional): per layer, where its six int8 matrices, their per-column
+     * scales and ffn_out's row-shift bias lie in its `layerWeights` file. With it (and plain
+     * twins) WASM merges a configuration's adapters into the int8 weights (src/int8-merge.ts).
+     */
+    int8Matrices?: Int8MatrixLayout[];
   };
   adapters: {
     file: string; dtype: string; rank: number;
@@ -63,6 +69,22 @@ export interface Manifest {
    * then holds `scoresByPrecision.int8` and `precisions.int8.tolerance`).
    */
   precision?: BundlePrecision;
+}
+
+/** Where one layer's int8 matrices lie in its weights file: [byte offset, byte length] spans. */
+export interface Int8MatrixLayout {
+  /** The constant ffn_out's per-row activation rounding shifts by (trainer/mrr/int8.py ROW_SHIFT). */
+  rowShift: number;
+  matrices: Record<AdapterTarget, {
+    /** [in, out] */
+    shape: [number, number];
+    /** int8 [in, out], row-major. */
+    weight: [number, number];
+    /** float32 [out], little-endian. */
+    scale: [number, number];
+    /** float32 [out]: -rowShift * column sums of weight * scale (ffn_out only). */
+    rowBias?: [number, number];
+  }>;
 }
 
 export const BUNDLE_PRECISIONS = ['float16', 'int8'] as const;
@@ -147,6 +169,10 @@ export function parseManifest(json: unknown, file = 'manifest.json'): Manifest {
       bad('graphs.dequantized.plainLayers', `an array of ${numLayers} file names (graphs.plainLayers has them)`);
     }
   }
+  if (graphs.int8Matrices !== undefined) {
+    if (graphs.layerWeights === undefined || graphs.plainLayers === undefined) bad('graphs.int8Matrices', 'absent unless graphs.layerWeights and graphs.plainLayers are present');
+    checkInt8Matrices(graphs.int8Matrices, json, numLayers, bad);
+  }
   const ad = obj(json, 'adapters', 'adapters');
   str(ad, 'file', 'adapters.file');
   int(ad, 'rank', 'adapters.rank', 1);
@@ -196,6 +222,34 @@ export function parseManifest(json: unknown, file = 'manifest.json'): Manifest {
     if (f.normalization !== 'z') bad('fusion.normalization', '"z"');
   }
   return json as unknown as Manifest;
+}
+
+/** `graphs.int8Matrices`: one layout per layer, spans and shapes consistent with the adapter targets. */
+function checkInt8Matrices(v: unknown, json: Obj, numLayers: number, bad: (path: string, want: string) => never): void {
+  const where = 'graphs.int8Matrices';
+  if (json.precision !== 'int8') bad(where, 'absent unless "precision" is "int8"');
+  if (!Array.isArray(v) || v.length !== numLayers) bad(where, `an array of ${numLayers} layouts (architecture.numLayers)`);
+  const targets = isObj(json.adapters) && isObj(json.adapters.targets) ? json.adapters.targets : {};
+  const span = (x: unknown) => Array.isArray(x) && x.length === 2 && x.every((n) => Number.isInteger(n) && n >= 0);
+  (v as unknown[]).forEach((l, i) => {
+    const at = `${where}[${i}]`;
+    if (!isObj(l) || typeof l.rowShift !== 'number' || !Number.isFinite(l.rowShift) || !isObj(l.matrices)) bad(at, '{ rowShift: number, matrices: {...} }');
+    const ms = (l as Obj).matrices as Obj;
+    for (const t of ADAPTER_TARGETS) {
+      const m = ms[t];
+      const shape = isObj(m) ? m.shape : undefined;
+      if (!isObj(m) || !Array.isArray(shape) || shape.length !== 2 || !span(m.weight) || !span(m.scale) || (m.rowBias !== undefined && !span(m.rowBias))) {
+        bad(`${at}.matrices.${t}`, '{ shape: [in, out], weight, scale[, rowBias]: [offset, bytes] }');
+      }
+      const [rows, cols] = shape as number[];
+      const want = targets[t];
+      if (Array.isArray(want) && (want[0] !== rows || want[1] !== cols)) bad(`${at}.matrices.${t}.shape`, `[${String(want)}] (adapters.targets.${t})`);
+      const bytes = (s: unknown) => (s as number[])[1];
+      if (bytes(m.weight) !== rows! * cols! || bytes(m.scale) !== 4 * cols! || (m.rowBias !== undefined && bytes(m.rowBias) !== 4 * cols!)) {
+        bad(`${at}.matrices.${t}`, `spans of ${rows! * cols!} weight bytes and ${4 * cols!} scale (and row bias) bytes`);
+      }
+    }
+  });
 }
 
 /**

@@ -10,6 +10,7 @@ import { DisposedError } from './errors';
 import type { Sessions } from './forward';
 import type { Manifest } from './manifest';
 import { checkExitHead, checkSessionIo, COMPRESS_IO, createSession, EMBEDDINGS_IO, type GraphIo, layerIo } from './ort-sessions';
+import { MergedLayers } from './int8-merge';
 import { layerGraphs } from './layer-graphs';
 import { parseSafetensors } from './safetensors';
 import type { ResolvedBackend } from './types';
@@ -55,6 +56,7 @@ export class StagedSessions {
   private embeddings: OrtSession | null = null;
   private compress: OrtSession | null = null;
   private store: AdapterStore | null = null;
+  private merged: MergedLayers | null = null;
   private readonly created: OrtSession[] = [];
   private disposed = false;
   private error: unknown = null;
@@ -62,6 +64,7 @@ export class StagedSessions {
   /** Layers ready (-1 until the embeddings, compression and adapters are). */
   private ready = -1;
   private readonly done: Promise<void>;
+  private readonly prepared: Promise<void>;
   /** Calls running now: building waits for them between sessions (one WASM thread pool serves both). */
   private calls = 0;
   private callsDone: (() => void)[] = [];
@@ -76,6 +79,8 @@ export class StagedSessions {
     private readonly hooks: { onCompile?: (file: string) => void; onLayer?: (layers: number) => void } = {},
   ) {
     this.done = this.build().catch((e: unknown) => this.failWith(e));
+    // int8 on WASM: the merged sessions of every calibrated configuration, in the background
+    this.prepared = this.done.then(() => (this.error ? undefined : this.merged?.prepare(() => this.yieldToCalls())));
   }
 
   /** Layers whose sessions exist (0 before the first; -1 before the shared graphs). */
@@ -87,7 +92,10 @@ export class StagedSessions {
   get sessions(): Sessions {
     if (!this.ort || !this.embeddings || !this.compress) throw new RangeError('StagedSessions: shared graphs not ready yet; await whenLayers(0)');
     const plain = layerGraphs(this.manifest, this.backend).plainLayers;
-    return { ort: this.ort, embeddings: this.embeddings, compress: this.compress, layers: this.layers, ...(plain ? { plainLayers: this.plainLayers } : {}) };
+    return {
+      ort: this.ort, embeddings: this.embeddings, compress: this.compress, layers: this.layers,
+      ...(plain ? { plainLayers: this.plainLayers } : {}), ...(this.merged ? { merged: this.merged } : {}),
+    };
   }
 
   get adapters(): AdapterStore {
@@ -157,6 +165,8 @@ export class StagedSessions {
     this.disposed = true;
     this.failWith(new DisposedError('MatryoshkaReranker: the reranker was disposed while its model was loading'));
     await this.done;
+    await this.merged?.dispose(); // stops `prepare` at its next session
+    await this.prepared;
     await Promise.all(this.created.map((s) => s.release().catch(() => {})));
   }
 
@@ -181,6 +191,7 @@ export class StagedSessions {
     this.embeddings = await this.open(g.embeddings, EMBEDDINGS_IO);
     this.compress = await this.open(g.compress, COMPRESS_IO);
     this.store = new AdapterStore(parseSafetensors(await this.files.get(m.adapters.file), m.adapters.file), m);
+    if (MergedLayers.applies(m, this.backend)) this.merged = new MergedLayers(this.ort, m, this.backend, this.store, (f) => this.files.get(f));
     this.advance(0);
     for (let i = 0; i < lg.layers.length; i++) {
       const weights = g.layerWeights ? [{ path: g.layerWeights[i]!, data: await this.files.get(g.layerWeights[i]!) }] : [];

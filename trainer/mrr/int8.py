@@ -327,7 +327,8 @@ def row_quant_activation(x: torch.Tensor) -> torch.Tensor:
 
 class simulate_int8:
     """Context manager (or `.attach()` for good): every layer matmul of `model` rounds its input as the int8 graphs do at run time (`fake_quant_activation`,
-    or `row_quant_activation` for ROW_QUANT), and GELU is the tanh approximation (`fast_gelu`). With `fake_quant_` weights, the PyTorch model then
+    or `row_quant_activation` for ROW_QUANT), runs its active adapters merged into its int8 weight (`int8_merge.merged_linear`, as the
+    engine does on WASM), and GELU is the tanh approximation (`fast_gelu`). With `fake_quant_` weights, the PyTorch model then
     computes what onnxruntime's MatMulInteger graphs compute, up to ties."""
 
     def __init__(self, model):
@@ -339,6 +340,7 @@ class simulate_int8:
                 if isinstance(mod, torch.nn.Linear):
                     fq = row_quant_activation if name in ROW_QUANT else fake_quant_activation
                     self.handles.append(mod.register_forward_pre_hook(lambda _m, args, fq=fq: (fq(args[0]),)))
+                    mod.int8_merge = True  # active adapters merged into the int8 weight (mrr/int8_merge.py)
             layer.gelu = "tanh"  # the int8 graphs' FastGelu (`fast_gelu`)
         return self
 
@@ -348,6 +350,9 @@ class simulate_int8:
         self.handles = []
         for layer in self.model.layers:
             layer.gelu = "none"
+            for mod in layer.children():
+                if isinstance(mod, torch.nn.Linear):
+                    mod.int8_merge = False
 
     def __enter__(self):
         return self.attach()

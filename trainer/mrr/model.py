@@ -127,6 +127,9 @@ Lora = dict[str, tuple[torch.Tensor, torch.Tensor]]  # target -> (A [in,R], B [R
 
 
 def lin(x: torch.Tensor, layer: nn.Linear, lora: Lora | None, target: str) -> torch.Tensor:
+    if lora is not None and target in lora and getattr(layer, "int8_merge", False):
+        from .int8_merge import merged_linear  # int8 on WASM: the adapters merged into the weight
+        return merged_linear(x, layer, *lora[target])
     y = layer(x)
     if lora is not None and target in lora:
         a, b = lora[target]

@@ -41,10 +41,10 @@ class LayerGraph(nn.Module):
         return x, cls_attn, self.head(x)
 
 
-def share_weights(paths: list[Path], data: Path, min_bytes: int = 1024) -> None:
-    """Move the large initializers of several graphs into one external-data file, each distinct
-    tensor once (matched by dtype, shape and bytes), 64-byte aligned: the LoRA and plain graphs of
-    a layer then share one copy of its weights in the bundle."""
+def share_weights(paths: list[Path], data: Path, min_bytes: int = 1024, always: frozenset[str] = frozenset()) -> None:
+    """Move the large initializers of several graphs (and those named in `always`) into one
+    external-data file, each distinct tensor once (matched by dtype, shape and bytes), 64-byte
+    aligned: the LoRA and plain graphs of a layer then share one copy of its weights in the bundle."""
     import hashlib
     models = [onnx.load(str(p)) for p in paths]
     where: dict[tuple, tuple[int, int]] = {}
@@ -53,7 +53,7 @@ def share_weights(paths: list[Path], data: Path, min_bytes: int = 1024) -> None:
         for m in models:
             for init in m.graph.initializer:
                 raw = numpy_helper.to_array(init).tobytes()
-                if len(raw) < min_bytes:
+                if len(raw) < min_bytes and init.name not in always:
                     continue
                 key = (init.data_type, tuple(init.dims), hashlib.sha256(raw).hexdigest())
                 if key not in where:
@@ -151,7 +151,13 @@ def export_graphs(model: MatryoshkaReranker, out: Path, precision: str = "float1
         store(out / f, cfg.vocab_size, cfg.hidden)
     for i, (f, fp, fw) in enumerate(zip(layer_files, plain_files, weight_files)):
         # the int8 graphs come first: the weights file is the same bytes with or without the twins
-        share_weights([out / f, out / fp, *([out / dq_files[i], out / dq_plain[i]] if dq_files else [])], out / fw)
+        always = frozenset()
+        if precision == "int8":  # every matrix the engine merges adapters into, however small (int8Matrices)
+            from .int8_merge import matrix_names
+            always = frozenset(n for m in matrix_names(onnx.load(str(out / fp), load_external_data=False).graph).values()
+                               for n in m.values())
+        share_weights([out / f, out / fp, *([out / dq_files[i], out / dq_plain[i]] if dq_files else [])], out / fw,
+                      always=always)
     if precision == "int8":  # the byte budget: graphs without shape annotations and long names
         from .int8_storage import strip_graph
         for f in ["embeddings.onnx", *layer_files, *plain_files, *dq_files, *dq_plain]:
@@ -160,6 +166,9 @@ def export_graphs(model: MatryoshkaReranker, out: Path, precision: str = "float1
               "layerWeights": weight_files, "compress": "compress.onnx"}
     if dq_files:
         graphs["dequantized"] = {"layers": dq_files, "plainLayers": dq_plain}
+    if precision == "int8":  # where the engine finds each int8 matrix to merge adapters into (mrr/int8_merge.py)
+        from .int8_merge import matrix_layout
+        graphs["int8Matrices"] = [matrix_layout(out / f) for f in plain_files]
     return graphs
 
 

@@ -33,6 +33,33 @@ class BundleRunner:
         self.adapters = read_adapters(self.dir / self.m["adapters"]["file"])  # float32 (int8 factors times their scale)
         self.targets = self.m["adapters"]["targets"]
         self.cfg = config_of(self.m)
+        # int8 on WASM: a layer with adapters runs its LoRA-free twin with the adapters merged into
+        # its int8 weights (mrr/int8_merge.py), one session per (layer, adapter set)
+        self.layout = None if dequantized else g.get("int8Matrices")
+        self.so, self.merged = so, {}
+
+    def merged_session(self, layer: int, names: list[str]) -> ort.InferenceSession:
+        key = (layer, tuple(names))
+        if key not in self.merged:
+            import onnx
+            from onnx import numpy_helper
+            from .int8_merge import matrix_names, merged_matrices, row_bias
+            path = self.dir / self.m["graphs"]["plainLayers"][layer - 1]
+            g = onnx.load(str(path)).graph
+            inits = {i.name: numpy_helper.to_array(i, base_dir=str(path.parent)) for i in g.initializer}
+            so = ort.SessionOptions()
+            so.log_severity_level = 3
+            values = []  # the OrtValues must outlive the session
+            lora = self.lora_feeds(layer, names)
+            for t, n in matrix_names(g).items():
+                q = merged_matrices(inits[n["weight"]], inits[n["scale"]], lora[f"lora_{t}_a"], lora[f"lora_{t}_b"])
+                values.append((n["weight"], ort.OrtValue.ortvalue_from_numpy(q)))
+                if "rowBias" in n:
+                    values.append((n["rowBias"], ort.OrtValue.ortvalue_from_numpy(row_bias(q, inits[n["scale"]]))))
+            for name, v in values:
+                so.add_initializer(name, v)
+            self.merged[key] = (ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"]), values)
+        return self.merged[key][0]
 
     def lora_feeds(self, layer: int, names: list[str]) -> dict[str, np.ndarray]:
         feeds = {}
@@ -68,7 +95,9 @@ class BundleRunner:
             # the last layer computes the pooling row only (graphs exported before `keep` compute all)
             keep = np.zeros(1, np.int64) if step is steps[-1] else np.arange(x.shape[1], dtype=np.int64)
             feeds = {"hidden": x, "mask": mask, "keep": keep}
-            if names or self.plain is None:
+            if names and self.layout:
+                session = self.merged_session(l, names)
+            elif names or self.plain is None:
                 session, feeds = self.layers[l - 1], {**feeds, **self.lora_feeds(l, names)}
             else:
                 session = self.plain[l - 1]
