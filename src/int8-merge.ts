@@ -101,6 +101,11 @@ export function mergedWeights(weights: Uint8Array, layout: Int8MatrixLayout, fac
   return out;
 }
 
+/** The cache key of a (layer, adapter set). */
+function setKey(layer: number, names: readonly string[]): string {
+  return `${layer}:${names.join('+')}`;
+}
+
 /** Sessions of LoRA-free int8 layer graphs with adapters merged into their weights, per (layer, adapter set). */
 export class MergedLayers {
   private readonly sessions = new Map<string, Promise<OrtSession>>();
@@ -120,7 +125,7 @@ export class MergedLayers {
   /** The session of `layer` (1-based) with `names` merged in; made on first use, then kept. */
   session(layer: number, names: readonly string[]): Promise<OrtSession> {
     if (this.disposed) return Promise.reject(new RangeError('MergedLayers: disposed'));
-    const key = `${layer}:${names.join('+')}`;
+    const key = setKey(layer, names);
     let s = this.sessions.get(key);
     if (!s) {
       s = this.create(layer, names);
@@ -128,11 +133,6 @@ export class MergedLayers {
       s.catch(() => this.sessions.delete(key));
     }
     return s;
-  }
-
-  /** True once `layer` with `names` has its session (no merge would run on its next use). */
-  has(layer: number, names: readonly string[]): boolean {
-    return this.sessions.has(`${layer}:${names.join('+')}`);
   }
 
   private async create(layer: number, names: readonly string[]): Promise<OrtSession> {
@@ -161,13 +161,13 @@ export class MergedLayers {
     const wanted = new Map<string, { layer: number; names: string[] }>();
     for (const c of this.manifest.configurations) {
       for (const step of plan({ depth: c.depth, compress: c.compress ?? null }, this.manifest)) {
-        if (step.adapters.length) wanted.set(`${step.layer}:${step.adapters.join('+')}`, { layer: step.layer, names: step.adapters });
+        if (step.adapters.length) wanted.set(setKey(step.layer, step.adapters), { layer: step.layer, names: step.adapters });
       }
     }
     for (const { layer, names } of wanted.values()) {
       await idle();
       if (this.disposed) return;
-      if (!this.has(layer, names)) await this.session(layer, names).catch(() => {});
+      await this.session(layer, names).catch(() => {}); // made once: a set used first by a call is already there
     }
   }
 

@@ -72,6 +72,12 @@ def quant_params(w: np.ndarray, fmt: str) -> tuple[np.ndarray, np.ndarray]:
     return scale, zp
 
 
+def row_shift_bias(w: np.ndarray) -> np.ndarray:
+    """ffn_out's constant for its per-row input rounding (`_row_quant_int8`): -ROW_SHIFT x the
+    column sums of its weight w [in, out] (float, on the int8 grid), float32 [out]."""
+    return (-ROW_SHIFT * w.sum(0)).astype(np.float32)
+
+
 def fake_quant(w: np.ndarray, fmt: str) -> np.ndarray:
     """w rounded to its 8-bit grid and back to float32 (w is [in, out], as the ONNX MatMul sees it)."""
     scale, zp = quant_params(w, fmt)
@@ -211,7 +217,7 @@ def _row_quant_int8(m: onnx.ModelProto, node: str, fmt: str) -> None:
     w = _int8_columns(g, wname, fmt)
     p = node + "_row"
     const = {p + "_shift": np.float32(ROW_SHIFT), p + "_eps": np.float32(1e-8), p + "_255": np.float32(255.0),
-             p + "_half": np.float32(0.5), p + "_bias": (-ROW_SHIFT * w.sum(0)).astype(np.float32)}
+             p + "_half": np.float32(0.5), p + "_bias": row_shift_bias(w)}
     g.initializer.extend(numpy_helper.from_array(np.asarray(v), k) for k, v in const.items())
     mk = onnx.helper.make_node
     nodes = [mk("ReduceMax", [x], [p + "_max"], axes=[-1], keepdims=1),  # [..., 1]

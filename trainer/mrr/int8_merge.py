@@ -28,7 +28,7 @@ import numpy as np
 import onnx
 import torch
 
-from .int8 import ROW_QUANT, ROW_SHIFT
+from .int8 import ROW_QUANT, ROW_SHIFT, quant_params, row_shift_bias
 
 QMAX = 127
 # the six weight matrices of a layer graph, in the order of their `onnx::MatMul_<n>` names
@@ -41,7 +41,8 @@ def merged_linear(x: torch.Tensor, layer: torch.nn.Linear, a: torch.Tensor, b: t
     engine merges it. Forward pre-hooks (`simulate_int8`'s activation rounding) still apply; the
     gradient passes straight through the rounding, to a and b as if unrounded."""
     w = layer.weight
-    s = (w.detach().abs().amax(1, keepdim=True) / QMAX).clamp_min(1e-30)
+    scale, _ = quant_params(w.detach().cpu().numpy().T, "s8c")  # the exported per-column scale, [1, out]
+    s = torch.from_numpy(scale).to(w.device).T  # [out, 1]
     q = torch.round(w.detach() / s)
     delta = (a @ b).T
     qm = torch.clamp(torch.round(q + delta.detach() / s), -QMAX, QMAX)
@@ -57,7 +58,7 @@ def merged_matrices(q: np.ndarray, s: np.ndarray, a: np.ndarray, b: np.ndarray) 
 
 def row_bias(q: np.ndarray, s: np.ndarray) -> np.ndarray:
     """ffn_out's shift correction for int8 weights q [in, out] with scales s [out]."""
-    return (np.float32(-ROW_SHIFT) * (q.astype(np.float32) * s.astype(np.float32)).sum(0)).astype(np.float32)
+    return row_shift_bias(q.astype(np.float32) * s.astype(np.float32))
 
 
 def matrix_names(graph: onnx.GraphProto) -> dict[str, dict[str, str]]:

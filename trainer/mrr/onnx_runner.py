@@ -36,7 +36,7 @@ class BundleRunner:
         # int8 on WASM: a layer with adapters runs its LoRA-free twin with the adapters merged into
         # its int8 weights (mrr/int8_merge.py), one session per (layer, adapter set)
         self.layout = None if dequantized else g.get("int8Matrices")
-        self.so, self.merged = so, {}
+        self.merged = {}
 
     def merged_session(self, layer: int, names: list[str]) -> ort.InferenceSession:
         key = (layer, tuple(names))
